@@ -1,0 +1,40 @@
+/* main.c: `videogo <command> ...`: dispatch to the subcommands listed in cli.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} command_t;
+
+static const command_t commands[] = {
+    {"gtp", cmd_gtp, "play Go over GTP on stdin/stdout (Sabaki, GoGui, match runners)"},
+    {"sgf", cmd_sgf, "check SGF files: parse and replay every game legally"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: videogo <command> [options]   (videogo <command> --help for details)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("videogo %s\n", VIDEOGO_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "videogo: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
