@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# dev/test.sh: the whole test suite, as CI runs it (.ci/run calls this).
+#   1. build/ (release, -Werror) and every test in it
+#   2. build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer) and the unit tests again
+#   3. build-cuda/ configured with -Dcuda=enabled and compiled (compile and link only here;
+#      the CUDA parity test runs and skips without a GPU) when nvcc exists
+# Prints meson's summary per step; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dev/setup.sh
+
+JOBS=${JOBS:-2}
+step() { printf '\n==== %s\n' "$*"; }
+# Adds one build's results (meson-logs/testlog.json) to the totals printed at the end.
+PASSED=0 FAILED=0 SKIPPED=0
+tally() {
+    read -r p f s < <(python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+    PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
+}
+
+step "release build (-Werror) and full suite"
+meson configure build -Dwerror=true >/dev/null
+ninja -C build -j"$JOBS"
+meson test -C build --print-errorlogs --num-processes "$JOBS"
+tally build
+
+step "ASan + UBSan build, unit tests"
+if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dcuda=disabled >/dev/null
+fi
+ninja -C build-asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C build-asan --print-errorlogs --num-processes "$JOBS" --suite unit
+tally build-asan
+
+CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+if [ -x "$CUDA_HOME/bin/nvcc" ]; then
+    step "CUDA build (-Dcuda=enabled): compile, link, run the CUDA suite (skips without a GPU)"
+    if [ ! -f build-cuda/build.ninja ]; then
+        PATH="$CUDA_HOME/bin:$PATH" meson setup build-cuda --buildtype=release -Dcuda=enabled -Dwerror=true >/dev/null
+    fi
+    PATH="$CUDA_HOME/bin:$PATH" ninja -C build-cuda -j"$JOBS"
+    meson test -C build-cuda --print-errorlogs --num-processes "$JOBS" --suite cuda
+    tally build-cuda
+else
+    step "CUDA build skipped: no nvcc at $CUDA_HOME"
+fi
+echo "dev/test.sh: all steps passed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" = 0 ]
