@@ -13,6 +13,9 @@ typedef struct {
 static const command_t commands[] = {
     {"gtp", cmd_gtp, "play Go over GTP on stdin/stdout (Sabaki, GoGui, match runners)"},
     {"sgf", cmd_sgf, "check SGF files: parse and replay every game legally"},
+    {"render", cmd_render, "render a game's video: one PNG per move, one frame, or a contact sheet"},
+    {"data", cmd_data, "build training shards from the SGF games (data build), inspect them (data info)"},
+    {"bench", cmd_bench, "benchmarks (bench render, ...)"},
 };
 
 static void usage(FILE *f)
