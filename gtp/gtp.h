@@ -1,0 +1,101 @@
+/* gtp.h: the Go Text Protocol front-end (GTP v2 draft 2 plus the extensions Sabaki,
+ * GoGui, KGS, gomill and Lizzie-like tools use; /work/shared/docs/GTP.md is the spec).
+ *
+ * A gtp_t holds one game (engine/game.h), one player (engine/player.h) and the clock
+ * settings. gtp_main_loop reads commands from a FILE* and answers on another, so tests
+ * drive it with fmemopen, tmpfiles or pipes. Protocol only: rules, scoring and move
+ * choice live in engine/ and in the player.
+ *
+ * Ownership: gtp_new takes ownership of the player (gtp_free calls player->free).
+ * Nothing reachable from GTP input exits the process: every bad command gets a
+ * `? message` answer.
+ */
+#ifndef VIDEOGO_GTP_H
+#define VIDEOGO_GTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/game.h"
+#include "engine/player.h"
+
+/* Longest command line accepted (gogui-play_sequence lines are long). Longer lines are
+ * read to their end, discarded and answered `? line too long`. */
+#define GTP_MAX_LINE (4 * 1024 * 1024)
+
+typedef struct {
+    const char *name;      /* answer to `name` ("videogo" when NULL) */
+    const char *version;   /* answer to `version` (VIDEOGO_VERSION when NULL) */
+    int size;              /* initial board size (9 when 0) */
+    float komi;            /* initial komi; kept across boardsize / clear_board */
+    uint64_t seed;         /* seed of the dead-stone estimates (final_score, final_status_list) */
+    bool verbose;          /* log every command on stderr as "IN: <line>" */
+    const char *base_dir;  /* loadsgf resolves relative file names against it (NULL: cwd) */
+} gtp_config_t;
+
+/* Clock as the controller set it (time_settings / kgs-time_settings / time_left), in
+ * seconds. Stored for time management; the players do not use it yet. */
+typedef enum {
+    GTP_TIME_NONE = 0,     /* no limit (also time_settings with byo > 0 and stones == 0) */
+    GTP_TIME_ABSOLUTE,     /* main time only */
+    GTP_TIME_CANADIAN,     /* main, then `stones` moves per `byo` seconds */
+    GTP_TIME_BYOYOMI,      /* main, then `periods` periods of `byo` seconds (kgs-time_settings) */
+} gtp_time_system_t;
+
+typedef struct {
+    gtp_time_system_t system;
+    double main_time, byo_time;
+    int byo_stones;        /* canadian: stones per period */
+    int byo_periods;       /* byoyomi: number of periods */
+    bool has_left[3];      /* time_left seen for STONE_BLACK / STONE_WHITE */
+    double time_left[3];   /* last time_left per colour */
+    int stones_left[3];    /* last time_left stones (0 while in main time) */
+} gtp_time_t;
+
+typedef struct gtp gtp_t;
+
+/* Defaults: name "videogo", size 9, komi 7, seed 0, quiet. */
+void gtp_config_default(gtp_config_t *cfg);
+
+/* New front-end with an empty board of cfg->size. Takes ownership of `player` (also on
+ * failure). Returns NULL if the size is unacceptable or player is NULL. */
+gtp_t *gtp_new(const gtp_config_t *cfg, player_t *player);
+void gtp_free(gtp_t *ctx);
+
+/* Reads commands from `in` until `quit` or end of input, answering each on `out`
+ * (flushed after every response). Pipes, sockets and terminals are read with read()
+ * and poll() on fileno(in) so that analysis commands notice new input; do not read
+ * such a stream through stdio before the call. Regular files and memory streams
+ * (fmemopen) are read through stdio. Returns 0 after `quit` or end of input, -1 if
+ * writing to `out` failed (e.g. the controller closed the pipe). */
+int gtp_main_loop(gtp_t *ctx, FILE *in, FILE *out);
+
+/* Runs one command line (preprocessed as input; an empty or comment line produces no
+ * output) and writes its response to `out`. Analysis commands see no further input, so
+ * they print one `info` line and stop. Returns 1 if the line was `quit`, 0 otherwise,
+ * -1 on a write error. Used by the regression runner. */
+int gtp_execute(gtp_t *ctx, const char *line, FILE *out);
+
+/* loadsgf resolves relative file names against dir from now on (NULL: the current
+ * directory). The string is copied. Returns 0, or -1 when out of memory. */
+int gtp_set_base_dir(gtp_t *ctx, const char *dir);
+
+/* Read-only views for tests and callers. */
+const game_t *gtp_game(const gtp_t *ctx);
+const gtp_time_t *gtp_time(const gtp_t *ctx);
+
+/* ---- regression scripts (gtp_regress.c) ---- */
+
+typedef struct {
+    int tests, passed, failed, expected_failures, unexpected_passes;
+    int errors;  /* setup commands that failed, unreadable file, bad `#?` lines */
+} gtp_regress_result_t;
+
+/* Runs a GNU Go style regression file (format in gtp_regress.c) against ctx, which
+ * should be fresh; relative paths in loadsgf resolve against the file's directory.
+ * Writes one line per test and a summary to `report`. Returns 0 when there was no
+ * unexpected failure and no error, 1 otherwise. */
+int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_result_t *res);
+
+#endif
