@@ -12,5 +12,6 @@ int cmd_data(int argc, char **argv);     /* render/data_cli.c: data build|info (
  * one line there and declare your cmd_bench_<name> here. */
 int cmd_bench(int argc, char **argv);         /* render/bench_cli.c */
 int cmd_bench_render(int argc, char **argv);  /* render/bench_cli.c: frames/s at 256/128/64 px */
+int cmd_weights(int argc, char **argv);  /* model/weights_cli.c: weights inspect|check FILE */
 
 #endif

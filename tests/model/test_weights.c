@@ -28,6 +28,8 @@
 
 #define FIXTURE_COMMAND "VIDEOGO_WRITE_FIXTURE=tests/data/model/tiny.gguf build/tests/test_model_weights"
 
+#define ASSERT_ERR(cond_text, err) ck_assert_msg(strstr((err), (cond_text)) != NULL, "message was: %s", (err))
+
 static char tmpdir[256];
 
 static void make_tmpdir(void)
@@ -43,11 +45,12 @@ static void rm_tmpdir(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A path in tmpdir; the result stays valid for the next 31 calls (enough for one test). */
 static char *tmp_path(const char *name)
 {
-    static char buf[4][400];
+    static char buf[32][400];
     static int k;
-    k = (k + 1) % 4;
+    k = (k + 1) % 32;
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
     return buf[k];
 }
@@ -362,6 +365,40 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* A buffer that is not 4-byte aligned: F32 tensors are copied, never read misaligned.
+ * Saving without a command, or into a missing folder, fails with a message. */
+START_TEST(test_unaligned_and_save_errors)
+{
+    make_tmpdir();
+    const char *path = tmp_path("full.gguf");
+    save_full(path);
+    size_t n;
+    uint8_t *p = read_file(path, &n);
+    uint8_t *odd = xmalloc(n + 1);
+    memcpy(odd + 1, p, n);
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    ck_assert_msg(weights_open_buffer(&w, odd + 1, n, "odd", 0, err, sizeof err) == 0, "%s", err);
+    const float *pa = weights_tensor(&w, "enc.w", 2, (int64_t[]){NA, NB}, err, sizeof err);
+    ck_assert_msg(pa != NULL, "%s", err);
+    ck_assert(!memcmp(pa, fa, sizeof fa));
+    ck_assert((const uint8_t *)pa < odd || (const uint8_t *)pa > odd + n);
+    weights_close(&w);
+    free(odd);
+    free(p);
+
+    weights_writer_t *ww = weights_writer_new("idm");
+    ck_assert_int_eq(weights_writer_save(ww, tmp_path("x.gguf"), err, sizeof err), -1);
+    ASSERT_ERR("no command recorded", err);
+    weights_writer_set_command_str(ww, "x");
+    ck_assert_int_eq(weights_writer_save(ww, tmp_path("no/such/dir/x.gguf"), err, sizeof err), -1);
+    ASSERT_ERR("cannot create", err);
+    ck_assert_int_eq(weights_writer_save(ww, tmp_path("x.gguf"), err, sizeof err), 0);
+    weights_writer_free(ww);
+    rm_tmpdir();
+}
+END_TEST
+
 /* Loader-tier helpers die with the hint: run them in a child and read its stderr. */
 START_TEST(test_need_dies_with_hint)
 {
@@ -471,7 +508,6 @@ static int open_bytes(const uint8_t *p, size_t n, int flags, char *err, size_t e
     return rc;
 }
 
-#define ASSERT_ERR(cond_text, err) ck_assert_msg(strstr((err), (cond_text)) != NULL, "message was: %s", (err))
 
 START_TEST(test_rejects_truncated)
 {
@@ -857,6 +893,7 @@ static Suite *weights_suite(void)
     tcase_add_test(tc, test_sha256_pieces);
     tcase_add_test(tc, test_f16_conversions);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_unaligned_and_save_errors);
     tcase_add_test(tc, test_need_dies_with_hint);
     tcase_add_test(tc, test_fixture);
     tcase_add_test(tc, test_rejects_truncated);
