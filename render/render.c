@@ -238,32 +238,36 @@ int render_ctx_frame(const render_ctx_t *ctx, const board_t *b, uint8_t *rgb)
 
 /* ---- reader ---- */
 
-/* The pixel indices [*lo, *hi) touched by the grid line through centre c (frame
- * coordinates, line width = scale). */
-static void line_pixels(double c, double width, int *lo, int *hi)
+static double overlap(double a0, double a1, double b0, double b1)
 {
-    *lo = (int)floor(c - width / 2);
-    *hi = (int)ceil(c + width / 2);
+    double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+    return hi > lo ? hi - lo : 0;
+}
+
+/* Fraction of pixel (x, y) covered by the grid lines through (cx, cy): the union of
+ * the vertical and the horizontal line (width w, square caps: extent [lo, hi]). */
+static double grid_coverage(int x, int y, double cx, double cy, double w, double lo, double hi)
+{
+    double v = overlap(x, x + 1, cx - w / 2, cx + w / 2) * overlap(y, y + 1, lo, hi);
+    double h = overlap(y, y + 1, cy - w / 2, cy + w / 2) * overlap(x, x + 1, lo, hi);
+    double both = overlap(x, x + 1, cx - w / 2, cx + w / 2) * overlap(y, y + 1, cy - w / 2, cy + w / 2);
+    return v + h - both;
 }
 
 int render_board_read(const uint8_t *rgb, int px, int size, board_t *out)
 {
     render_geom_t g;
     if (render_geom(&g, size, px) < 0 || board_init(out, size) < 0) return -1;
-    static const double ref[3][3] = {
-        {RENDER_BG_R, RENDER_BG_G, RENDER_BG_B}, {0, 0, 0}, {255, 255, 255}};
     static const stone_t ref_stone[3] = {STONE_EMPTY, STONE_BLACK, STONE_WHITE};
-    double r = g.diameter / 2.0 * g.scale, rs = 0.75 * r;
+    double r = g.diameter / 2.0 * g.scale, rs = 0.75 * r, w = g.scale;
+    double lo = render_geom_centre(&g, 0) - w / 2, hi = render_geom_centre(&g, size - 1) + w / 2;
     int doubtful = 0;
     for (int p = 0; p < size * size; p++) {
         double cx = render_geom_centre(&g, p % size), cy = render_geom_centre(&g, p / size);
-        int lx0, lx1, ly0, ly1;
-        line_pixels(cx, g.scale, &lx0, &lx1);
-        line_pixels(cy, g.scale, &ly0, &ly1);
-        double sum[3] = {0, 0, 0};
+        double sum[3] = {0, 0, 0}, cov = 0;
         int count = 0;
-        /* pass 0: off the grid lines within 3/4 radius; pass 1: also on them, within
-         * the radius; pass 2: the pixel that contains the centre. */
+        /* pass 0: pixels off the grid lines within 3/4 radius; pass 1: any pixel
+         * within the radius; pass 2: the pixel that contains the centre. */
         for (int pass = 0; pass < 3 && count == 0; pass++) {
             double lim = pass == 0 ? rs : r;
             int y0 = (int)floor(cy - lim), y1 = (int)ceil(cy + lim);
@@ -280,26 +284,32 @@ int render_board_read(const uint8_t *rgb, int px, int size, board_t *out)
                         double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
                         if (dx * dx + dy * dy >= lim * lim) continue;
                     }
-                    if (pass == 0 && ((x >= lx0 && x < lx1) || (y >= ly0 && y < ly1))) continue;
+                    double c = grid_coverage(x, y, cx, cy, w, lo, hi);
+                    if (pass == 0 && c > 0) continue;
                     const uint8_t *q = rgb + ((size_t)y * px + x) * 3;
                     sum[0] += q[0];
                     sum[1] += q[1];
                     sum[2] += q[2];
+                    cov += c;
                     count++;
                 }
             }
         }
-        if (count == 0) {  /* centre outside the frame: cannot happen for a valid geom */
+        if (count == 0) { /* centre outside the frame: cannot happen for a valid geom */
             doubtful++;
             continue;
         }
+        /* References: black, white, and an empty point = background darkened by the
+         * grid lines' mean coverage of the sampled pixels (0 in pass 0). */
+        double e = 1 - cov / count;
+        double ref[3][3] = {{RENDER_BG_R * e, RENDER_BG_G * e, RENDER_BG_B * e}, {0, 0, 0}, {255, 255, 255}};
         int best = 0;
         double best_d = 1e30;
         for (int k = 0; k < 3; k++) {
             double d = 0;
             for (int c = 0; c < 3; c++) {
-                double e = sum[c] / count - ref[k][c];
-                d += e * e;
+                double t = sum[c] / count - ref[k][c];
+                d += t * t;
             }
             if (d < best_d) {
                 best_d = d;

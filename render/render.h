@@ -99,14 +99,16 @@ void render_ctx_stones(const render_ctx_t *ctx, const uint8_t *stones, uint8_t *
 
 /* The reader (test oracle and decoder check; never used inside a model).
  * For each intersection it averages the pixels whose centres lie within 3/4 of the
- * stone radius of the intersection centre, leaving out the pixel rows/columns the
- * two grid lines touch (at 256 px the centre pixel of an empty point is black grid,
- * so the exact centre pixel alone cannot tell an empty point from a black stone);
- * where that leaves nothing (tiny stones) the line pixels are used too. The mean is
- * classified as the nearest of black, white and background.
- * Writes the board into *out (board_init(out, size) first). Returns the number of
- * intersections whose mean colour lay more than RENDER_READ_DOUBT away from every
- * reference colour (0 for any frame the renderer makes), or -1 for a bad size/px. */
+ * stone radius of the intersection centre and that the grid lines do not touch (at
+ * 256 px the centre pixel of an empty point is black grid, so the centre pixel alone
+ * cannot tell an empty point from a black stone). Where that leaves no pixel (tiny
+ * stones: 25x25 at 64 px) it takes every pixel within the radius, and failing that
+ * the pixel containing the centre. The mean is classified as the nearest of black,
+ * white and "empty" = background darkened by the lines' computed mean coverage of
+ * those pixels. Writes the board into *out (board_init(out, size) first). Returns
+ * the number of intersections whose mean colour lay more than RENDER_READ_DOUBT away
+ * from all three references (0 for every frame the renderer makes, tested for all
+ * sizes at 256/128/64 px), or -1 for a bad size/px. */
 #define RENDER_READ_DOUBT 96.0
 int render_board_read(const uint8_t *rgb, int px, int size, board_t *out);
 
