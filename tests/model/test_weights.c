@@ -741,7 +741,7 @@ START_TEST(test_fuzz)
                                     0x80000000u, 0x7fffffffffffffffULL, 0xffffffffffffffffULL,
                                     0x8000000000000000ULL, n0, n0 - 1, n0 + 1, n0 / 2};
     const int flagsets[] = {0, WEIGHTS_OPEN_NO_CHECKSUM, WEIGHTS_OPEN_NO_CHECKSUM | WEIGHTS_OPEN_ANY_GGUF};
-    int opened[3] = {0, 0, 0}, iters = 6000;
+    int opened[3] = {0, 0, 0}, iters = 10000;
     for (int it = 0; it < iters; it++) {
         size_t n = n0;
         uint8_t *p = xmalloc(n0 + 64);
