@@ -238,9 +238,10 @@ void embedding_backward(float *dtable, const float *dout, const int *ids, int N,
 
 /* ---- FSQ: finite scalar quantization (Mentzer et al. 2023) ------------------------------- */
 
-/* Dimension i of D has levels[i] >= 2 values. With half_l = (L-1)(1-1e-3)/2,
- * offset = 0.5 for even L else 0, shift = atanh(offset/half_l) (the paper's code writes tan;
- * atanh makes bound(0) = 0, as the reference PyTorch implementation does):
+/* Dimension i of D has levels[i] >= 2 values. With half_l = (L-1)(1+1e-3)/2,
+ * offset = 0.5 for even L else 0, shift = atanh(offset/half_l), as in the reference PyTorch
+ * implementation (vector-quantize-pytorch); the paper's listing has (1-eps) and tan instead,
+ * which gives bound(0) != 0, and (1-eps) with atanh would be NaN for L = 2:
  *   bound(z) = tanh(z + shift) * half_l - offset
  *   q = rint(bound(z)) in [-(L/2), L/2 - (1 - L%2)]  (rint: round half to even, as jnp.round)
  *   zhat = q / (L/2)        (integer division L/2: values in [-1, 1])
