@@ -32,7 +32,8 @@
  * keys or tensor names, each tensor's name, dtype, rank and shape, offsets aligned, inside
  * the file and not overlapping, the exact file length, the required keys and the checksum.
  * Errors say what is wrong and how to regenerate the file (the command in videogo.command).
- * Nothing in the reader exits: it returns -1 with a message, so a program decides.
+ * The reader does not exit on a bad file: it returns -1 with a message, so a program decides
+ * (its allocations are bounded by the file size; only running out of memory dies, in xmalloc).
  * The weights_need_* helpers are the loader tier: they die with file:line and that hint.
  *
  * Hosts: little-endian only (checked at compile time). */
@@ -165,7 +166,9 @@ typedef struct {
 } weights_tensor_info_t;
 
 /* An open weights file. Everything points into the mapping or is owned; weights_close frees
- * it all and invalidates every pointer handed out. Read-only for callers. */
+ * it all and invalidates every pointer handed out. Read-only for callers. weights_tensor
+ * caches conversions in it, so one weights_t is not for concurrent loaders (load first, then
+ * share the floats). */
 typedef struct {
     char *path;
     const uint8_t *data;          /* the whole file */
