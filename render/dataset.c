@@ -740,6 +740,16 @@ int dataset_frame_board(const dataset_t *ds, uint64_t i, int sym, board_t *b, st
     return 0;
 }
 
+int dataset_render_frame(const dataset_t *ds, const render_ctx_t *ctx, uint64_t i, int sym, uint8_t *rgb,
+                         stone_t *to_move)
+{
+    uint8_t stones[BOARD_POINTS];
+    if ((uint32_t)render_ctx_geom(ctx)->size != ds->info.board_size) return -1;
+    if (dataset_frame(ds, i, sym, stones, to_move) < 0) return -1;
+    render_ctx_stones(ctx, stones, rgb);
+    return 0;
+}
+
 int dataset_label_move(const dataset_t *ds, uint64_t i, int sym)
 {
     if (i >= ds->info.n_frames || sym < 0 || sym >= SYM_COUNT) return -100;

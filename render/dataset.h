@@ -74,6 +74,7 @@
 #include <stdint.h>
 
 #include "engine/board.h"
+#include "render/render.h"
 
 #define DATASET_MAGIC "VGOSHARD"
 #define DATASET_VERSION 1
@@ -177,6 +178,12 @@ int dataset_frame(const dataset_t *ds, uint64_t i, int sym, uint8_t *stones, sto
 
 /* Same into a board_t (hash set, captures zero). */
 int dataset_frame_board(const dataset_t *ds, uint64_t i, int sym, board_t *b, stone_t *to_move);
+
+/* Frame i under symmetry sym rendered with ctx (whose board size must match) into
+ * rgb (ctx's px * px * 3 bytes): what the tokenizer, LDM and transformer read.
+ * Returns 0 or -1 (bad index/sym, size mismatch, corrupt record). */
+int dataset_render_frame(const dataset_t *ds, const render_ctx_t *ctx, uint64_t i, int sym, uint8_t *rgb,
+                         stone_t *to_move);
 
 /* LABEL: the move played from frame i under symmetry sym: a point, VERTEX_PASS, or
  * VERTEX_NONE on a game's last frame; -100 if i or sym is out of range.

@@ -167,6 +167,10 @@ START_TEST(test_build_round_trip)
     dataset_sha256_hex(dataset_info(ds[0])->sources[1].sha256, hex);
     ck_assert_str_eq(hex, "59289b65b9b5f9d4b6cc0f03dd19babfb57632143813ecbeb596ab9bde812ee9");
 
+    render_ctx_t *ctx = render_ctx_new(9, 64), *ctx13 = render_ctx_new(13, 64);
+    uint8_t rgb[64 * 64 * 3];
+    ck_assert_int_eq(dataset_render_frame(ds[0], ctx13, 0, 0, rgb, NULL), -1);
+
     /* Replay every game independently and find it, in order, in its split's shard. */
     uint64_t next_game[2] = {0, 0}, total_games = 0;
     for (int s = 0; s < 2; s++) {
@@ -222,9 +226,16 @@ START_TEST(test_build_round_trip)
                 ck_assert(!memcmp(ts, want, 81));
                 if (t < g->n_moves)
                     ck_assert_int_eq(dataset_label_move(ds[k], i, sym), sym_point(g->moves[t].point, 9, sym));
-                board_t b;
+                board_t b, r;
                 ck_assert_int_eq(dataset_frame_board(ds[k], i, sym, &b, NULL), 0);
                 ck_assert(!memcmp(b.stones, want, 81));
+                if (i % 7 == 0) { /* rendered on the fly, read back */
+                    stone_t tm2;
+                    ck_assert_int_eq(dataset_render_frame(ds[k], ctx, i, sym, rgb, &tm2), 0);
+                    ck_assert_int_eq(tm2, tm);
+                    ck_assert_int_eq(render_board_read(rgb, 64, 9, &r), 0);
+                    ck_assert(!memcmp(r.stones, want, 81));
+                }
             }
             next_game[k]++;
         }
@@ -265,6 +276,8 @@ START_TEST(test_build_round_trip)
     ck_assert(dataset_open("/nonexistent.vgs", err, sizeof err) == NULL);
 
     for (int k = 0; k < 2; k++) dataset_close(ds[k]);
+    render_ctx_free(ctx);
+    render_ctx_free(ctx13);
     ck_assert_int_eq(run("rm -rf '%s'", dir), 0);
 }
 END_TEST
