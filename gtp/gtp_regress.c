@@ -7,7 +7,9 @@
  *   - `#? [PATTERN]`          the expectation for the numbered command just before it.
  *   - `#? [PATTERN]*`         an expected failure: not matching is fine, matching is
  *                             reported as an unexpected pass.
- *   - other `#` lines and empty lines are ignored.
+ *   - other `#` lines and empty lines are ignored; after `quit` nothing more runs.
+ * A pattern may span lines (for multi-line responses): when the `#?` line does not end
+ * in `]` or `]*`, the following lines are joined to it with newlines up to one that does.
  * PATTERN is a POSIX extended regular expression matched against the WHOLE response
  * text (anchored, `.` also matches newlines, case sensitive), as gogui-regress does
  * with Java regexes: `D4|E5` alternatives, `.*` wildcards, `W\+7` escapes. A leading
@@ -118,6 +120,15 @@ static int judge(const char *spec, const last_t *last, bool *expected_fail, char
     return 1;
 }
 
+/* True when an expectation line ends its pattern: `]` or `]*` at the end. */
+static bool pattern_complete(const char *spec)
+{
+    size_t n = strlen(spec);
+    while (n > 0 && (spec[n - 1] == ' ' || spec[n - 1] == '\t')) n--;
+    if (n > 0 && spec[n - 1] == '*') n--;
+    return n > 0 && spec[n - 1] == ']';
+}
+
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -144,24 +155,42 @@ int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_res
     ssize_t n;
     int lineno = 0;
     bool quit = false;
-    while (!quit && (n = getline(&line, &cap, f)) >= 0) {
+    while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
         const char *s = line;
         while (*s == ' ' || *s == '\t') s++;
         if (!strncmp(s, "#?", 2)) {
-            char why[128] = "";
-            bool xfail = false;
-            if (last.id < 0 || last.judged) {
-                fprintf(report, "%s:%d: `#?` without a numbered command before it\n", path, lineno);
+            /* join continuation lines of a multi-line pattern */
+            char *spec = dup_str(s, strlen(s));
+            while (spec && !pattern_complete(spec) && (n = getline(&line, &cap, f)) >= 0) {
+                lineno++;
+                while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+                size_t a = strlen(spec);
+                char *j = realloc(spec, a + (size_t)n + 2);
+                if (!j) break;
+                spec = j;
+                spec[a] = '\n';
+                memcpy(spec + a + 1, line, (size_t)n + 1);
+            }
+            if (!spec) {
                 res->errors++;
                 continue;
             }
-            last.judged = true;
-            int v = judge(s, &last, &xfail, why, sizeof why);
+            s = spec;
+            char why[128] = "";
+            bool xfail = false;
+            int v = -1;
+            if (last.id < 0 || last.judged) {
+                snprintf(why, sizeof why, "`#?` without a numbered command before it");
+            } else {
+                last.judged = true;
+                v = judge(s, &last, &xfail, why, sizeof why);
+            }
             if (v < 0) {
                 fprintf(report, "%s:%d: %s\n", path, lineno, why);
                 res->errors++;
+                free(spec);
                 continue;
             }
             res->tests++;
@@ -179,9 +208,11 @@ int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_res
                         path, last.line, last.id, last.command, s + 2, last.success ? '=' : '?',
                         last.text ? last.text : "", why);
             }
+            free(spec);
             continue;
         }
         if (*s == '\0' || *s == '#') continue;
+        if (quit) break;  /* the engine has quit: the rest of the file is not run */
 
         int id = -1;
         if (*s >= '0' && *s <= '9') id = atoi(s);

@@ -431,6 +431,67 @@ START_TEST(test_execute_analysis_one_shot)
 }
 END_TEST
 
+/* ---- players that resign, cheat or cannot analyse ---- */
+
+static int resign_genmove(player_t *self, const game_t *g, stone_t c, genmove_mode_t m, int *p)
+{
+    (void)self, (void)g, (void)c, (void)m;
+    *p = VERTEX_RESIGN;
+    return 0;
+}
+
+/* Always answers A9, legal or not. */
+static int a9_genmove(player_t *self, const game_t *g, stone_t c, genmove_mode_t m, int *p)
+{
+    (void)self, (void)g, (void)c, (void)m;
+    *p = 0;
+    return 0;
+}
+
+static void stub_free(player_t *self) { free(self); }
+
+static gtp_t *mk_stub(int (*genmove)(player_t *, const game_t *, stone_t, genmove_mode_t, int *))
+{
+    player_t *p = calloc(1, sizeof *p);
+    p->name = "stub";
+    p->genmove = genmove;
+    p->free = stub_free;
+    gtp_config_t cfg;
+    gtp_config_default(&cfg);
+    gtp_t *ctx = gtp_new(&cfg, p);
+    ck_assert_ptr_nonnull(ctx);
+    return ctx;
+}
+
+START_TEST(test_stub_players)
+{
+    gtp_t *ctx = mk_stub(resign_genmove);
+    char *got = run(ctx, "genmove b\nreg_genmove w\nkgs-genmove_cleanup b\n");
+    ck_assert_str_eq(got, "= resign\n\n= resign\n\n= resign\n\n");
+    ck_assert_int_eq(gtp_game(ctx)->n_moves, 0);  /* a resignation is not played */
+    free(got);
+    /* no analyze function: the analysis commands are neither listed nor known */
+    got = run(ctx, "list_commands\n");
+    ck_assert_msg(!strstr(got, "analyze\n") && !strstr(got, "videogo-policy") && strstr(got, "\ngenmove\n"), "%s", got);
+    ck_assert_msg(strstr(got, "\ngogui-analyze_commands\n") != NULL, "%s", got);
+    free(got);
+    got = run(ctx, "known_command lz-analyze\nkata-analyze b 10\nvideogo-policy\ngogui-analyze_commands\n");
+    const char *want = "= false\n\n? unknown command\n\n? unknown command\n\n= dboard/";
+    ck_assert_msg(!strncmp(got, want, strlen(want)), "%s", got);
+    ck_assert_msg(!strstr(got, "Policy"), "%s", got);
+    free(got);
+    gtp_free(ctx);
+
+    /* a player that picks an occupied point: the engine passes instead of breaking */
+    ctx = mk_stub(a9_genmove);
+    got = run(ctx, "genmove b\ngenmove w\nlist_stones b\n");
+    ck_assert_str_eq(got, "= A9\n\n= pass\n\n= A9\n\n");
+    ck_assert_int_eq(gtp_game(ctx)->n_moves, 2);
+    free(got);
+    gtp_free(ctx);
+}
+END_TEST
+
 /* ---- analysis over real pipes ---- */
 
 typedef struct {
@@ -567,6 +628,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_time_settings_stored);
     tcase_add_test(tc, test_misc_commands);
     tcase_add_test(tc, test_execute_analysis_one_shot);
+    tcase_add_test(tc, test_stub_players);
     tcase_add_test(tc, test_analysis_over_pipes);
     suite_add_tcase(s, tc);
     return s;
