@@ -1,9 +1,9 @@
 /* test_checkpoint.c: training checkpoints (model/checkpoint.h) make a resumed run on the CPU
  * bit-identical to an uninterrupted one.
  *
- * A small demonstration trainer lives here: a 6-16-3 tanh MLP with dropout, trained by AdamW
- * (written out below, with bias correction and decoupled weight decay) on a synthetic
- * classification set, minibatches drawn in a per-epoch shuffled order derived from
+ * A small demonstration trainer lives here: a 6-16-3 tanh MLP with dropout, trained by the
+ * kernels' AdamW (kernels/ops.h adamw_update: bias correction, decoupled weight decay) on a
+ * synthetic classification set, minibatches drawn in a per-epoch shuffled order derived from
  * (shuffle_seed, epoch), input noise and dropout drawn from the trainer's RNG. Every piece of
  * state a real trainer has is exercised: parameters, both moments, the step (bias correction),
  * the RNG, and the data position across epoch boundaries.
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/util.h"
+#include "kernels/ops.h"
 #include "model/checkpoint.h"
 #include "model/weights.h"
 
@@ -136,19 +137,6 @@ static void derive_order(trainer_t *tr)
     tr->order_epoch = (int64_t)tr->st.epoch;
 }
 
-/* AdamW on one block (what kernels' adamw_update computes; written out here so that this test
- * depends on nothing but the checkpoint format). */
-static void adamw(float *p, const float *g, float *m, float *v, size_t n, int t)
-{
-    float bc1 = 1.0f - powf(BETA1, (float)t), bc2 = 1.0f - powf(BETA2, (float)t);
-    for (size_t i = 0; i < n; i++) {
-        m[i] = BETA1 * m[i] + (1.0f - BETA1) * g[i];
-        v[i] = BETA2 * v[i] + (1.0f - BETA2) * g[i] * g[i];
-        float mh = m[i] / bc1, vh = v[i] / bc2;
-        p[i] -= LR * (mh / (sqrtf(vh) + EPS) + WD * p[i]);
-    }
-}
-
 /* One optimizer step on the next BATCH examples; returns the mean loss. */
 static float trainer_step(trainer_t *tr)
 {
@@ -199,7 +187,7 @@ static float trainer_step(trainer_t *tr)
         }
     }
     tr->st.step++;
-    adamw(tr->p, tr->g, tr->m, tr->v, tr->nparams, (int)tr->st.step);
+    adamw_update(tr->p, tr->g, tr->m, tr->v, tr->nparams, LR, BETA1, BETA2, EPS, WD, 1.0f, (int)tr->st.step);
     return loss;
 }
 
