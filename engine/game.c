@@ -68,9 +68,20 @@ move_result_t game_check(const game_t *g, stone_t color, int p)
     return MOVE_OK;
 }
 
-move_result_t game_play(game_t *g, stone_t color, int p)
+static move_result_t check_simple_ko(const game_t *g, stone_t color, int p)
 {
-    move_result_t r = game_check(g, color, p);
+    move_result_t r = board_check(&g->board, color, p);
+    if (r != MOVE_OK || p == VERTEX_PASS || g->n_moves == 0) return r;
+    board_t after = g->board;
+    board_play(&after, color, p, NULL, NULL);
+    const board_t *old = &g->moves[g->n_moves - 1].before;
+    if (old->hash == after.hash && !memcmp(old->stones, after.stones, (size_t)board_points(&after)))
+        return MOVE_SUPERKO;
+    return MOVE_OK;
+}
+
+static move_result_t play_checked(game_t *g, stone_t color, int p, move_result_t r)
+{
     if (r != MOVE_OK) return r;
     if (g->n_moves == g->cap_moves) {
         g->cap_moves = g->cap_moves ? 2 * g->cap_moves : 64;
@@ -83,6 +94,13 @@ move_result_t game_play(game_t *g, stone_t color, int p)
     board_play(&g->board, color, p, NULL, NULL);
     g->to_move = stone_other(color);
     return MOVE_OK;
+}
+
+move_result_t game_play(game_t *g, stone_t color, int p) { return play_checked(g, color, p, game_check(g, color, p)); }
+
+move_result_t game_play_simple_ko(game_t *g, stone_t color, int p)
+{
+    return play_checked(g, color, p, check_simple_ko(g, color, p));
 }
 
 int game_undo(game_t *g)

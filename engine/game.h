@@ -45,6 +45,12 @@ move_result_t game_check(const game_t *g, stone_t color, int p);
  * and sets to_move to the other colour; otherwise nothing changes. */
 move_result_t game_play(game_t *g, stone_t color, int p);
 
+/* Added by the engine owner: game_play under the simple ko rule only (a move may not
+ * recreate the position before the previous move; passes lift a ko), for replaying
+ * records made under simple-ko rules (GNU Go, OGS, KataGo "chinese"). The history is
+ * the same as game_play's, so undo and later game_play calls work as usual. */
+move_result_t game_play_simple_ko(game_t *g, stone_t color, int p);
+
 /* Takes back the last move. Returns 0, or -1 when there is no move to undo. */
 int game_undo(game_t *g);
 

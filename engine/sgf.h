@@ -75,6 +75,11 @@ int sgf_write_file(const char *path, const sgf_game_t *g);
  * the size is unacceptable. */
 int sgf_replay(const sgf_game_t *s, int n_moves, game_t *g, int *bad_move);
 
+/* Added by the engine owner: sgf_replay with a choice of ko rule: superko = true is
+ * sgf_replay (positional superko), false replays with game_play_simple_ko. A few
+ * records in the data sets repeat a position (they were checked with simple ko). */
+int sgf_replay_ko(const sgf_game_t *s, int n_moves, game_t *g, int *bad_move, bool superko);
+
 /* Copies a string into a new malloc'd one for sgf_game_t fields (NULL stays NULL). */
 char *sgf_strdup(const char *s);
 
