@@ -583,7 +583,9 @@ static reply_t cmd_set_free_handicap(gtp_t *ctx, int argc, char **argv)
  *            move number move_number (1 = the first move; default: all moves).
  * Arguments: filename [move_number]
  * Fails:     cannot load file (unreadable, unparsable, unacceptable size or illegal
- *            move in the replayed part); the current game is then unchanged
+ *            move in the replayed part); the current game is then unchanged. The file
+ *            is replayed under simple ko, as most records were played (GNU Go, OGS);
+ *            later plays are checked with positional superko.
  * Returns:   the colour to move ("black" or "white")
  */
 static reply_t cmd_loadsgf(gtp_t *ctx, int argc, char **argv)
@@ -616,7 +618,7 @@ static reply_t cmd_loadsgf(gtp_t *ctx, int argc, char **argv)
     game_t g = {0};
     int bad = -1;
     if (game_init(&g, s->size >= BOARD_MIN && s->size <= BOARD_MAX ? s->size : 9, s->komi) != 0 ||
-        sgf_replay(s, upto, &g, &bad) != 0) {
+        sgf_replay_ko(s, upto, &g, &bad, false) != 0) {
         fprintf(stderr, "gtp: loadsgf %s: %s\n", argv[0],
                 bad >= 0 ? "illegal move in the file" : "unacceptable board size");
         game_free(&g);

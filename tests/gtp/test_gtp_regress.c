@@ -116,6 +116,7 @@ END_TEST
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);  /* the report reaches meson's log from the forked test */
     Suite *s = suite_create("gtp-regress");
     TCase *tc = tcase_create("regress");
     tcase_set_timeout(tc, 120);
