@@ -615,10 +615,9 @@ static reply_t cmd_loadsgf(gtp_t *ctx, int argc, char **argv)
     }
     const sgf_game_t *s = &coll.games[0];
     if (upto < 0 || upto > s->n_moves) upto = s->n_moves;
-    game_t g = {0};
+    game_t g = {0};  /* sgf_replay_ko initialises it */
     int bad = -1;
-    if (game_init(&g, s->size >= BOARD_MIN && s->size <= BOARD_MAX ? s->size : 9, s->komi) != 0 ||
-        sgf_replay_ko(s, upto, &g, &bad, false) != 0) {
+    if (sgf_replay_ko(s, upto, &g, &bad, false) != 0) {
         fprintf(stderr, "gtp: loadsgf %s: %s\n", argv[0],
                 bad >= 0 ? "illegal move in the file" : "unacceptable board size");
         game_free(&g);
