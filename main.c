@@ -17,6 +17,10 @@ static const command_t commands[] = {
     {"data", cmd_data, "build training shards from the SGF games (data build), inspect them (data info)"},
     {"bench", cmd_bench, "benchmarks (bench render, ...)"},
     {"weights", cmd_weights, "inspect or check a weights/checkpoint file (GGUF v3): header, tensors, SHA-256"},
+    {"eval", cmd_eval, "Video-GoBench figures for a player (eval gobench), stored in SQLite"},
+    {"match", cmd_match, "play two GTP engines against each other; every game saved in SQLite; resumable"},
+    {"ratings", cmd_ratings, "Bradley-Terry Elo over all recorded games, table and PNG ladder"},
+    {"report", cmd_report, "training curves, evaluation history and rating ladder as PNG, with a summary"},
 };
 
 static void usage(FILE *f)

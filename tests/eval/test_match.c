@@ -1,0 +1,424 @@
+/* test_match.c: the match runner through real processes and pipes:
+ *  - one game each against misbehaving engines (tests/data/eval/fake_engine.sh): an
+ *    illegal move, a refused move, a timeout and a crash lose the game;
+ *  - `videogo gtp --player random` against itself, in process: ends on two passes and
+ *    replays legally;
+ *  - a 2-game 9x9 match `videogo gtp --player random` vs `gnugo --level 1` through the
+ *    `videogo match` CLI, then export (.dat, PGN, SGF) and ratings (skips without gnugo);
+ *  - SIGKILL of `videogo match` after its first game is committed: every finished game
+ *    is intact and rerunning the command resumes and completes the match.
+ * Needs VIDEOGO_BIN and VIDEOGO_SRC (tests/meson.build sets them). */
+#include <check.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/sgf.h"
+#include "engine/util.h"
+#include "eval/db.h"
+#include "eval/match.h"
+
+static char tmpdir[256];
+static char bin[1024], fake[1024], gnugo[256];
+
+static void setup(void)
+{
+    const char *b = getenv("VIDEOGO_BIN"), *s = getenv("VIDEOGO_SRC");
+    ck_assert_msg(b && s, "VIDEOGO_BIN and VIDEOGO_SRC must be set (run through meson test)");
+    snprintf(bin, sizeof bin, "%s", b);
+    snprintf(fake, sizeof fake, "sh %s/tests/data/eval/fake_engine.sh", s);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/videogo-test-match-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+/* Runs argv (argv[0] a path) and returns its exit status, stdout discarded unless out. */
+static int run(char *const argv[], const char *out_path)
+{
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        if (out_path && !freopen(out_path, "w", stdout)) _exit(126);
+        if (!out_path && !freopen("/dev/null", "w", stdout)) _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* Parses an SGF text and replays it; returns its number of moves. */
+static int sgf_moves_checked(const char *text, char *result, int resultlen)
+{
+    sgf_collection_t c;
+    sgf_error_t e;
+    ck_assert_msg(sgf_parse(text, strlen(text), &c, &e) == 0, "SGF does not parse: %s", e.message);
+    ck_assert_int_eq(c.n_games, 1);
+    game_t g;
+    memset(&g, 0, sizeof g);
+    int bad = -1;
+    ck_assert_msg(sgf_replay(&c.games[0], -1, &g, &bad) == 0, "SGF move %d is illegal", bad);
+    int n = c.games[0].n_moves;
+    snprintf(result, (size_t)resultlen, "%s", c.games[0].result ? c.games[0].result : "");
+    game_free(&g);
+    sgf_collection_free(&c);
+    return n;
+}
+
+/* ---- single games ---- */
+
+static void one_game(const char *black, const char *white, double timeout, match_game_t *g)
+{
+    char err[600];
+    int rc = match_play_game(black, white, 9, 7, 400, timeout, -1, -1, g, err, sizeof err);
+    ck_assert_msg(rc == 0, "game did not start: %s", err);
+}
+
+START_TEST(test_misbehaving_engines)
+{
+    char b[1200], w[1200];
+    match_game_t g;
+
+    /* Black repeats A1: its second move is on an occupied point. */
+    snprintf(b, sizeof b, "%s illegal", fake);
+    snprintf(w, sizeof w, "%s pass", fake);
+    one_game(b, w, 10, &g);
+    ck_assert_str_eq(g.reason, "illegal");
+    ck_assert_str_eq(g.result, "W+F");
+    ck_assert_int_eq(g.winner, 'W');
+    ck_assert_int_eq(g.n_moves, 2); /* A1, pass; the illegal A1 is not recorded */
+    ck_assert_ptr_nonnull(strstr(g.error, "occupied"));
+    ck_assert_str_eq(g.name[0], "fake-illegal");
+    free(g.moves);
+
+    /* White refuses every move: the mover (Black) forfeits, as in gomill. */
+    snprintf(b, sizeof b, "%s pass", fake);
+    snprintf(w, sizeof w, "%s refuse", fake);
+    one_game(b, w, 10, &g);
+    ck_assert_str_eq(g.reason, "illegal");
+    ck_assert_int_eq(g.winner, 'W');
+    ck_assert_ptr_nonnull(strstr(g.error, "refused"));
+    free(g.moves);
+
+    /* White is too slow. */
+    snprintf(b, sizeof b, "%s pass", fake);
+    snprintf(w, sizeof w, "%s timeout", fake);
+    one_game(b, w, 0.2, &g);
+    ck_assert_str_eq(g.reason, "timeout");
+    ck_assert_str_eq(g.result, "B+T");
+    free(g.moves);
+
+    /* Black dies. */
+    snprintf(b, sizeof b, "%s crash", fake);
+    snprintf(w, sizeof w, "%s pass", fake);
+    one_game(b, w, 10, &g);
+    ck_assert_str_eq(g.reason, "crash");
+    ck_assert_str_eq(g.result, "W+F");
+    free(g.moves);
+
+    /* Two passes: scored; both fakes say "0" and agree. */
+    snprintf(b, sizeof b, "%s pass", fake);
+    snprintf(w, sizeof w, "%s pass", fake);
+    one_game(b, w, 10, &g);
+    ck_assert_str_eq(g.reason, "passes");
+    ck_assert_str_eq(g.result, "0");
+    ck_assert_int_eq(g.winner, '0');
+    ck_assert_str_eq(g.res_own, "W+7"); /* our own count (empty board, komi 7) is not used: they agree */
+    free(g.moves);
+
+    /* A command that does not exist cannot start a game. */
+    char err[600];
+    ck_assert_int_eq(match_play_game("/nonexistent/engine", w, 9, 7, 400, 5, -1, -1, &g, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/engine"));
+}
+END_TEST
+
+START_TEST(test_random_selfplay_game)
+{
+    char b[1200], w[1200];
+    snprintf(b, sizeof b, "%s gtp --player random --seed 3", bin);
+    snprintf(w, sizeof w, "%s gtp --player random --seed 4", bin);
+    match_game_t g;
+    one_game(b, w, 30, &g);
+    ck_assert_msg(!strcmp(g.reason, "passes") || !strcmp(g.reason, "move-limit"), "reason %s: %s", g.reason,
+                  g.error);
+    ck_assert(g.scored);
+    ck_assert(g.n_moves > 20);
+    /* Replaying the recorded moves is legal and ends on two passes. */
+    game_t gm;
+    memset(&gm, 0, sizeof gm);
+    game_init(&gm, 9, 7);
+    for (int i = 0; i < g.n_moves; i++)
+        ck_assert_int_eq(game_play(&gm, i % 2 ? STONE_WHITE : STONE_BLACK, g.moves[i]), MOVE_OK);
+    if (!strcmp(g.reason, "passes")) ck_assert(game_over(&gm));
+    /* The result is the engines' when they agree, else our own. */
+    char wb, ww, wr;
+    double sb, sw, sr;
+    ck_assert_int_eq(match_parse_result(g.result, &wr, &sr), 0);
+    if (!match_parse_result(g.res_black, &wb, &sb) && !match_parse_result(g.res_white, &ww, &sw) && sb == sw)
+        ck_assert_double_eq(sr, sb);
+    else
+        ck_assert_str_eq(g.result, g.res_own);
+    game_free(&gm);
+    free(g.moves);
+}
+END_TEST
+
+/* ---- the CLI against GNU Go ---- */
+
+static bool find_gnugo(void)
+{
+    const char *cands[] = {"/usr/games/gnugo", "/usr/bin/gnugo", "/usr/local/bin/gnugo"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
+        if (access(cands[i], X_OK) == 0) {
+            snprintf(gnugo, sizeof gnugo, "%s", cands[i]);
+            return true;
+        }
+    return false;
+}
+
+static int64_t scalar(db_t *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Every stored game parses, replays legally, has as many moves as recorded and the
+ * same result. Returns the number of games. */
+static int check_stored_games(db_t *db)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT sgf, moves, result, reason FROM games", -1, &st, NULL),
+                     SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char re[64];
+        int moves = sgf_moves_checked((const char *)sqlite3_column_text(st, 0), re, sizeof re);
+        ck_assert_int_eq(moves, sqlite3_column_int(st, 1));
+        ck_assert_str_eq(re, (const char *)sqlite3_column_text(st, 2));
+        n++;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+START_TEST(test_match_vs_gnugo)
+{
+    ck_assert(find_gnugo());
+    char db_path[400], black[1200], white[400], out[400];
+    snprintf(db_path, sizeof db_path, "%s/m.db", tmpdir);
+    snprintf(black, sizeof black, "%s gtp --player random", bin);
+    snprintf(white, sizeof white, "%s --mode gtp --level 1 --chinese-rules", gnugo);
+    snprintf(out, sizeof out, "%s/out.txt", tmpdir);
+    char *argv[] = {bin, "match", "--black", black, "--white", white, "--games", "2", "--size", "9", "--komi", "7",
+                    "--db", db_path, "--quiet", NULL};
+    double t0 = time_wall();
+    ck_assert_int_eq(run(argv, out), 0);
+    fprintf(stderr, "2-game match videogo random vs gnugo level 1: %.1f s\n", time_wall() - t0);
+    ck_assert_ptr_nonnull(strstr(slurp(out), "2 of 2 games recorded"));
+
+    char err[600];
+    db_t *db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(check_stored_games(db), 2);
+    /* Colours alternate: game 0 has videogo as Black, game 1 has GNU Go as Black. */
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games g JOIN engines e ON e.id = g.black_id "
+                                "WHERE g.game_index = 0 AND e.command LIKE 'videogo gtp%'"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games g JOIN engines e ON e.id = g.black_id "
+                                "WHERE g.game_index = 1 AND e.command LIKE 'gnugo %' AND e.name = 'GNU Go'"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE reason IN ('passes', 'resign', 'move-limit')"), 2);
+    db_close(db);
+
+    /* Rerunning the same command plays nothing more. */
+    ck_assert_int_eq(run(argv, out), 0);
+    ck_assert_ptr_nonnull(strstr(slurp(out), "2 of 2 games recorded"));
+
+    /* Exports. */
+    char dat[400], pgn[400], sgfdir[400];
+    snprintf(dat, sizeof dat, "%s/m.dat", tmpdir);
+    snprintf(pgn, sizeof pgn, "%s/m.pgn", tmpdir);
+    snprintf(sgfdir, sizeof sgfdir, "%s/sgf", tmpdir);
+    char *ex[] = {bin, "match", "export", "--db", db_path, "--dat", dat, "--pgn", pgn, "--sgf-dir", sgfdir, NULL};
+    ck_assert_int_eq(run(ex, NULL), 0);
+    const char *d = slurp(dat);
+    ck_assert_ptr_nonnull(strstr(d, "# Black: videogo"));
+    ck_assert_ptr_nonnull(strstr(d, "# White: GNU Go"));
+    ck_assert_ptr_nonnull(strstr(d, "# Komi: 7\n"));
+    ck_assert_ptr_nonnull(strstr(d, "#GAME\tRES_B\tRES_W\tRES_R\tALT\tDUP\tLEN\tTIME_B\tTIME_W\tCPU_B\tCPU_W\tERR\tERR_MSG\n"));
+    ck_assert_ptr_nonnull(strstr(d, "\n0\t"));
+    const char *row1 = strstr(d, "\n1\t");
+    ck_assert_ptr_nonnull(row1);
+    int fields = 0;
+    char alt[8] = "";
+    for (const char *q = row1 + 1; *q && *q != '\n'; q++)
+        if (*q == '\t' && ++fields == 4) snprintf(alt, sizeof alt, "%.1s", q + 1);
+    ck_assert_int_eq(fields, 12);
+    ck_assert_str_eq(alt, "1");
+    const char *p = slurp(pgn);
+    int results = 0;
+    for (const char *q = p; (q = strstr(q, "[Result \"")); q++) results++;
+    ck_assert_int_eq(results, 2);
+    ck_assert_ptr_nonnull(strstr(p, "[White \"gnugo --mode gtp --level 1 --chinese-rules\"]"));
+    char f0[500];
+    snprintf(f0, sizeof f0, "%s/m1-1.sgf", sgfdir);
+    char re[64];
+    sgf_moves_checked(slurp(f0), re, sizeof re);
+
+    /* Ratings over these games: the default anchor has not played. */
+    char png[400];
+    snprintf(png, sizeof png, "%s/ladder.png", tmpdir);
+    char *ra[] = {bin, "ratings", "--db", db_path, "--png", png, NULL};
+    ck_assert_int_eq(run(ra, out), 0);
+    const char *r = slurp(out);
+    ck_assert_ptr_nonnull(strstr(r, "has not played"));
+    ck_assert_ptr_nonnull(strstr(r, "gnugo --mode gtp --level 1"));
+    ck_assert_int_eq(access(png, R_OK), 0);
+}
+END_TEST
+
+/* ---- SIGKILL and resume ---- */
+
+START_TEST(test_sigkill_resume)
+{
+    char db_path[400], black[1200], white[1200];
+    snprintf(db_path, sizeof db_path, "%s/k.db", tmpdir);
+    snprintf(black, sizeof black, "%s gtp --player random --seed 1", bin);
+    snprintf(white, sizeof white, "%s gtp --player random --seed 2", bin);
+    const int total = 6;
+    char *argv[] = {bin, "match", "--black", black, "--white", white, "--games", "6", "--db", db_path, "--quiet",
+                    NULL};
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout)) _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    /* Wait for the first committed game (reading as another connection would). */
+    int finished = 0;
+    double deadline = time_wall() + 60;
+    while (time_wall() < deadline) {
+        if (access(db_path, F_OK) == 0) {
+            sqlite3 *h;
+            if (sqlite3_open_v2(db_path, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+                sqlite3_busy_timeout(h, 1000);
+                sqlite3_stmt *st;
+                if (sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM games", -1, &st, NULL) == SQLITE_OK) {
+                    if (sqlite3_step(st) == SQLITE_ROW) finished = sqlite3_column_int(st, 0);
+                    sqlite3_finalize(st);
+                }
+            }
+            sqlite3_close(h);
+        }
+        if (finished >= 1) break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(finished >= 1, "no game committed within 60 s");
+    /* Into the next game, then kill -9. */
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+    char err[600];
+    db_t *db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    int before = check_stored_games(db);
+    ck_assert_msg(before >= 1 && before < total, "%d games before the kill", before);
+    /* Remember what was there. */
+    char *snapshot = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT group_concat(id || ':' || game_index || ':' || length(sgf) "
+                                               "|| ':' || result, ',') FROM (SELECT * FROM games ORDER BY id)",
+                                        -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    snapshot = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    db_close(db);
+
+    /* The same command resumes and completes the match. */
+    ck_assert_int_eq(run(argv, NULL), 0);
+    db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(check_stored_games(db), total);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM matches"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(DISTINCT game_index) FROM games WHERE game_index BETWEEN 0 AND 5"), total);
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT group_concat(id || ':' || game_index || ':' || length(sgf) "
+                                               "|| ':' || result, ',') FROM (SELECT * FROM games ORDER BY id LIMIT ?1)",
+                                        -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_int(q, 1, before);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), snapshot);
+    sqlite3_finalize(q);
+    free(snapshot);
+    db_close(db);
+}
+END_TEST
+
+static Suite *match_suite(bool with_gnugo)
+{
+    Suite *s = suite_create("eval-match");
+    TCase *t = tcase_create("match");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    if (with_gnugo) {
+        tcase_add_test(t, test_match_vs_gnugo);
+    } else {
+        tcase_add_test(t, test_misbehaving_engines);
+        tcase_add_test(t, test_random_selfplay_game);
+        tcase_add_test(t, test_sigkill_resume);
+    }
+    suite_add_tcase(s, t);
+    return s;
+}
+
+/* `test_match gnugo` runs only the match against GNU Go and exits 77 (skip) when
+ * gnugo is not installed; without arguments, everything else. */
+int main(int argc, char **argv)
+{
+    bool with_gnugo = argc > 1 && !strcmp(argv[1], "gnugo");
+    if (with_gnugo && !find_gnugo()) {
+        fprintf(stderr, "gnugo not installed (apt-get install gnugo): skipping\n");
+        return 77;
+    }
+    SRunner *sr = srunner_create(match_suite(with_gnugo));
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
