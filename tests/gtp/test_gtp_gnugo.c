@@ -3,9 +3,11 @@
  * (gogui-twogtp) drives them: both engines get boardsize/clear_board/komi 7, the side
  * to move gets genmove, the other the same move as play. A game ends on two passes (or
  * a resignation, or 300 moves). Then both engines must hold the same stones, and their
- * final_score answers must agree on winner and margin.
+ * final_score answers must agree on winner and margin. A third kind of game puts videogo
+ * on both sides with GNU Go as a referee that receives every move.
  *
  * Skips (exit 77) when gnugo is not installed (Debian package gnugo: /usr/games/gnugo).
+ * VIDEOGO_GNUGO_GAMES=N plays N games instead of 6 (for measuring, not for CI).
  */
 #include <check.h>
 #include <signal.h>
@@ -19,7 +21,7 @@
 #include <unistd.h>
 
 #define MAX_MOVES 300
-#define N_GAMES 4
+#define N_GAMES 6  /* two of each kind; about 1 s each on the 2-core VM */
 
 static char gnugo_path[4096];
 
@@ -150,31 +152,52 @@ static void lower(char *s)
         if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
 }
 
-/* Plays one game; videogo takes Black when ours_black. Returns the number of moves. */
-static int play_game(unsigned seed, bool ours_black, int *agree_out)
+typedef enum {
+    OURS_BLACK,   /* videogo Black, GNU Go White */
+    OURS_WHITE,   /* GNU Go Black, videogo White */
+    OURS_BOTH,    /* videogo (two seeds) on both sides, GNU Go gets every move as a referee:
+                   * random-vs-random games end on full boards with many groups of both
+                   * colours, a harder check of final_score than a GNU Go rout */
+} game_kind_t;
+
+static const char *kind_name[] = {"videogo black", "videogo white", "videogo vs videogo, GNU Go referee"};
+
+static void start_ours(engine_t *e, const char *label, unsigned seed)
 {
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_msg(bin != NULL, "VIDEOGO_BIN not set (run through meson test)");
     char seed_s[32];
     snprintf(seed_s, sizeof seed_s, "%u", seed);
-    char *ours_argv[] = {(char *)bin, "gtp", "--player", "random", "--seed", seed_s, NULL};
+    char *argv[] = {(char *)bin, "gtp", "--player", "random", "--seed", seed_s, NULL};
+    engine_start(e, label, argv);
+}
+
+/* Plays one game. Returns the number of moves. */
+static int play_game(unsigned seed, game_kind_t kind, int *agree_out)
+{
     char *gnugo_argv[] = {gnugo_path, "--mode", "gtp", "--level", "1", "--chinese-rules", NULL};
-    engine_t ours, gnugo;
-    engine_start(&ours, "videogo", ours_argv);
+    engine_t ours, gnugo, ours2;
+    start_ours(&ours, "videogo", seed);
     engine_start(&gnugo, "gnugo", gnugo_argv);
-    engine_t *eng[2] = {&ours, &gnugo};
-    for (int i = 0; i < 2; i++) {
+    int n_eng = 2;
+    engine_t *eng[3] = {&ours, &gnugo, &ours2};
+    if (kind == OURS_BOTH) {
+        start_ours(&ours2, "videogo-2", seed + 7919);
+        n_eng = 3;
+    }
+    for (int i = 0; i < n_eng; i++) {
         must(eng[i], "boardsize %s", "9");
         must(eng[i], "clear_board%s", "");
         must(eng[i], "komi %s", "7");
     }
-    engine_t *black = ours_black ? &ours : &gnugo, *white = ours_black ? &gnugo : &ours;
+    engine_t *black = kind == OURS_WHITE ? &gnugo : &ours;
+    engine_t *white = kind == OURS_BLACK ? &gnugo : kind == OURS_WHITE ? &ours : &ours2;
     int passes = 0, moves = 0;
     bool resigned = false;
     char mv[64];
     while (moves < MAX_MOVES && passes < 2) {
         bool b = moves % 2 == 0;
-        engine_t *mover = b ? black : white, *other = b ? white : black;
+        engine_t *mover = b ? black : white;
         const char *col = b ? "b" : "w";
         snprintf(mv, sizeof mv, "%s", must(mover, b ? "genmove b%s" : "genmove w%s", ""));
         lower(mv);
@@ -184,7 +207,8 @@ static int play_game(unsigned seed, bool ours_black, int *agree_out)
         }
         char cmd[80];
         snprintf(cmd, sizeof cmd, "play %s %s", col, mv);
-        must(other, "%s", cmd);
+        for (int i = 0; i < n_eng; i++)
+            if (eng[i] != mover) must(eng[i], "%s", cmd);
         passes = !strcmp(mv, "pass") ? passes + 1 : 0;
         moves++;
     }
@@ -203,8 +227,8 @@ static int play_game(unsigned seed, bool ours_black, int *agree_out)
         snprintf(s_ours, sizeof s_ours, "%s", must(&ours, "final_score%s", ""));
         snprintf(s_gnu, sizeof s_gnu, "%s", must(&gnugo, "final_score%s", ""));
         double a = parse_score(s_ours), g = parse_score(s_gnu);
-        printf("seed %u, videogo %s: %d moves, %s; final_score videogo %s, gnugo %s\n", seed,
-               ours_black ? "black" : "white", moves, passes >= 2 ? "two passes" : "move cap", s_ours, s_gnu);
+        printf("seed %u, %s: %d moves, %s; final_score videogo %s, gnugo %s\n", seed, kind_name[kind], moves,
+               passes >= 2 ? "two passes" : "move cap", s_ours, s_gnu);
         agree = a == g;
         if (!agree) {
             printf("  disagreement; videogo dead: %s\n", must(&ours, "final_status_list dead%s", ""));
@@ -218,19 +242,22 @@ static int play_game(unsigned seed, bool ours_black, int *agree_out)
     int st = engine_stop(&ours);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "videogo gtp exited with status %d", st);
     engine_stop(&gnugo);
+    if (kind == OURS_BOTH) engine_stop(&ours2);
     *agree_out = agree;
     return moves;
 }
 
 START_TEST(test_games_against_gnugo)
 {
-    int disagreements = 0;
-    for (unsigned g = 0; g < N_GAMES; g++) {
+    int disagreements = 0, games = N_GAMES;
+    const char *env = getenv("VIDEOGO_GNUGO_GAMES");
+    if (env && atoi(env) > 0) games = atoi(env);
+    for (unsigned g = 0; g < (unsigned)games; g++) {
         int agree = 0;
-        play_game(1000 + g, g % 2 == 0, &agree);
+        play_game(1000 + g, (game_kind_t)(g % 3), &agree);
         disagreements += !agree;
     }
-    ck_assert_msg(disagreements == 0, "%d of %d games: final_score disagrees with GNU Go", disagreements, N_GAMES);
+    ck_assert_msg(disagreements == 0, "%d of %d games: final_score disagrees with GNU Go", disagreements, games);
 }
 END_TEST
 
