@@ -175,7 +175,9 @@ static void start_ours(engine_t *e, const char *label, unsigned seed)
 /* Plays one game. Returns the number of moves. */
 static int play_game(unsigned seed, game_kind_t kind, int *agree_out)
 {
-    char *gnugo_argv[] = {gnugo_path, "--mode", "gtp", "--level", "1", "--chinese-rules", NULL};
+    char gseed[32];
+    snprintf(gseed, sizeof gseed, "%u", seed);  /* GNU Go seeds from the clock otherwise */
+    char *gnugo_argv[] = {gnugo_path, "--mode", "gtp", "--level", "1", "--chinese-rules", "--seed", gseed, NULL};
     engine_t ours, gnugo, ours2;
     start_ours(&ours, "videogo", seed);
     engine_start(&gnugo, "gnugo", gnugo_argv);
