@@ -116,18 +116,25 @@ static bool sb_reserve(strbuf_t *b, size_t extra)
     return true;
 }
 
+__attribute__((format(printf, 2, 0)))
+static void sb_vprintf(strbuf_t *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || !sb_reserve(b, (size_t)n)) return;
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(strbuf_t *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    sb_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0 || !sb_reserve(b, (size_t)n)) return;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 static void sb_puts(strbuf_t *b, const char *s)
@@ -193,14 +200,8 @@ static reply_t ok(gtp_t *ctx, const char *fmt, ...)
     sb_reset(&ctx->reply);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    sb_vprintf(&ctx->reply, fmt, ap);
     va_end(ap);
-    if (n > 0 && sb_reserve(&ctx->reply, (size_t)n)) {
-        va_start(ap, fmt);
-        vsnprintf(ctx->reply.s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        ctx->reply.len = (size_t)n;
-    }
     return REPLY_OK;
 }
 
@@ -1001,9 +1002,11 @@ static bool parse_analyze_args(gtp_t *ctx, int argc, char **argv, analyze_args_t
     return true;
 }
 
-/* One `info ...` line for the candidates. "visits" are not search visits (the players
- * do not search): they are the prior scaled to 1000, so Sabaki's heat map, which weighs
- * visits x winrate, shows the policy. winrate and lcb are the candidate's winrate. */
+/* One `info ...` line for the candidates, or nothing at all when every candidate is
+ * filtered out (an empty line would end the response). "visits" are not search visits
+ * (the players do not search): they are the prior scaled to 1000, so Sabaki's heat map,
+ * which weighs visits x winrate, shows the policy. winrate and lcb are the candidate's
+ * winrate. */
 static void format_info(strbuf_t *b, const analyze_args_t *a, const player_candidate_t *c, int n, int size)
 {
     char v[16];
@@ -1025,7 +1028,7 @@ static void format_info(strbuf_t *b, const analyze_args_t *a, const player_candi
                       lround(wr * 10000), lround(prior * 10000), lround(wr * 10000), order, v);
         order++;
     }
-    sb_puts(b, "\n");
+    if (order) sb_puts(b, "\n");
 }
 
 static void write_text(gtp_t *ctx, const char *s)
@@ -1037,17 +1040,23 @@ static void write_text(gtp_t *ctx, const char *s)
 /* `=[id]` on its own line, as KataGo and Leela Zero start analysis responses. */
 static void write_stream_head(gtp_t *ctx)
 {
-    if (ctx->id >= 0) fprintf(ctx->out, "=%d\n", ctx->id);
-    else fputs("=\n", ctx->out);
-    write_text(ctx, "");
+    char head[16] = "=\n";
+    if (ctx->id >= 0) snprintf(head, sizeof head, "=%d\n", ctx->id);
+    write_text(ctx, head);
 }
 
-static reply_t analyze_common(gtp_t *ctx, int argc, char **argv, bool kata)
+/* The analysis commands. Streaming form: `=[id]`, an info line at once and then every
+ * interval until any input arrives, then the empty line. Genmove form: `=[id]`, the
+ * info line for the position before the move, `play <vertex>`, the empty line; the
+ * move is played as by genmove. */
+static reply_t analysis_common(gtp_t *ctx, int argc, char **argv, bool kata, bool genmove)
 {
     analyze_args_t *a = calloc(1, sizeof *a);
     player_candidate_t *cand = malloc((BOARD_POINTS + 1) * sizeof *cand);
     strbuf_t line = {0};
     reply_t r = REPLY_STREAMED;
+    int p = VERTEX_PASS;
+    char v[16];
     if (!a || !cand) {
         r = fail(ctx, "out of memory");
         goto done;
@@ -1057,10 +1066,21 @@ static reply_t analyze_common(gtp_t *ctx, int argc, char **argv, bool kata)
         r = fail(ctx, "invalid arguments");
         goto done;
     }
+    if (genmove && ctx->player->genmove(ctx->player, &ctx->game, a->color, GENMOVE_NORMAL, &p) != 0) {
+        r = fail(ctx, "cannot generate move");
+        goto done;
+    }
     int n = analyze_candidates(ctx, a->color, cand, BOARD_POINTS + 1);
     format_info(&line, a, cand, n, ctx->game.board.size);
     write_stream_head(ctx);
-    /* One line at once, then one per interval until any input arrives. */
+    if (genmove) {
+        char tail[32];
+        p = play_generated(ctx, a->color, p);
+        snprintf(tail, sizeof tail, "play %s\n\n", vertex_format(p, ctx->game.board.size, v));
+        if (line.s) write_text(ctx, line.s);
+        write_text(ctx, tail);
+        goto done;
+    }
     do {
         if (line.s) write_text(ctx, line.s);
     } while (!ctx->write_error && !reader_wait(ctx->reader, a->interval_cs > 0 ? a->interval_cs / 100.0 : -1));
@@ -1082,7 +1102,7 @@ done:
  */
 static reply_t cmd_lz_analyze(gtp_t *ctx, int argc, char **argv)
 {
-    return analyze_common(ctx, argc, argv, false);
+    return analysis_common(ctx, argc, argv, false, false);
 }
 
 /* Function:  kata-analyze: as lz-analyze, with winrate, prior and lcb as floats in
@@ -1093,41 +1113,7 @@ static reply_t cmd_lz_analyze(gtp_t *ctx, int argc, char **argv)
  */
 static reply_t cmd_kata_analyze(gtp_t *ctx, int argc, char **argv)
 {
-    return analyze_common(ctx, argc, argv, true);
-}
-
-static reply_t genmove_analyze_common(gtp_t *ctx, int argc, char **argv, bool kata)
-{
-    analyze_args_t *a = calloc(1, sizeof *a);
-    player_candidate_t *cand = malloc((BOARD_POINTS + 1) * sizeof *cand);
-    strbuf_t line = {0};
-    reply_t r = REPLY_STREAMED;
-    if (!a || !cand) {
-        r = fail(ctx, "out of memory");
-        goto done;
-    }
-    a->kata = kata;
-    if (!parse_analyze_args(ctx, argc, argv, a)) {
-        r = fail(ctx, "invalid arguments");
-        goto done;
-    }
-    int p = VERTEX_PASS;
-    if (ctx->player->genmove(ctx->player, &ctx->game, a->color, GENMOVE_NORMAL, &p) != 0) {
-        r = fail(ctx, "cannot generate move");
-        goto done;
-    }
-    int n = analyze_candidates(ctx, a->color, cand, BOARD_POINTS + 1);
-    format_info(&line, a, cand, n, ctx->game.board.size);
-    p = play_generated(ctx, a->color, p);
-    char v[16];
-    sb_printf(&line, "play %s\n\n", vertex_format(p, ctx->game.board.size, v));
-    write_stream_head(ctx);
-    if (line.s) write_text(ctx, line.s);
-done:
-    free(line.s);
-    free(cand);
-    free(a);
-    return r;
+    return analysis_common(ctx, argc, argv, true, false);
 }
 
 /* Function:  Generate and play a move (as genmove), printing the analysis first
@@ -1138,7 +1124,7 @@ done:
  */
 static reply_t cmd_lz_genmove_analyze(gtp_t *ctx, int argc, char **argv)
 {
-    return genmove_analyze_common(ctx, argc, argv, false);
+    return analysis_common(ctx, argc, argv, false, true);
 }
 
 /* Function:  As lz-genmove_analyze in kata-analyze's float format.
@@ -1148,7 +1134,7 @@ static reply_t cmd_lz_genmove_analyze(gtp_t *ctx, int argc, char **argv)
  */
 static reply_t cmd_kata_genmove_analyze(gtp_t *ctx, int argc, char **argv)
 {
-    return genmove_analyze_common(ctx, argc, argv, true);
+    return analysis_common(ctx, argc, argv, true, true);
 }
 
 /* ===================================================================== */

@@ -431,6 +431,21 @@ START_TEST(test_execute_analysis_one_shot)
 }
 END_TEST
 
+START_TEST(test_analysis_filters)
+{
+    /* everything filtered out: no info line at all (an empty one would end the answer) */
+    expect("play b a1\n1 lz-analyze b allow b A1 1\n2 name\n", "= \n\n=1\n\n=2 videogo\n\n");
+    /* maxmoves, avoid (other colour's avoid is ignored), allow */
+    expect("1 lz-analyze b maxmoves 2\n",
+           "=1\ninfo move A9 visits 12 winrate 5000 prior 123 lcb 5000 order 0 pv A9 "
+           "info move B9 visits 12 winrate 5000 prior 123 lcb 5000 order 1 pv B9\n\n");
+    expect("1 lz-analyze b maxmoves 1 avoid b A9,B9 1 avoid w C9 1\n",
+           "=1\ninfo move C9 visits 12 winrate 5000 prior 123 lcb 5000 order 0 pv C9\n\n");
+    expect("1 kata-analyze w interval 10 allow w E5,pass 2 ownership true\n",
+           "=1\ninfo move E5 visits 12 winrate 0.500000 prior 0.012346 lcb 0.500000 order 0 pv E5\n\n");
+}
+END_TEST
+
 /* ---- players that resign, cheat or cannot analyse ---- */
 
 static int resign_genmove(player_t *self, const game_t *g, stone_t c, genmove_mode_t m, int *p)
@@ -629,6 +644,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_misc_commands);
     tcase_add_test(tc, test_execute_analysis_one_shot);
     tcase_add_test(tc, test_stub_players);
+    tcase_add_test(tc, test_analysis_filters);
     tcase_add_test(tc, test_analysis_over_pipes);
     suite_add_tcase(s, tc);
     return s;
