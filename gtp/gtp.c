@@ -1464,14 +1464,6 @@ int gtp_execute(gtp_t *ctx, const char *line, FILE *out)
 
 /* ---- life cycle ---- */
 
-static char *dup_or(const char *s, const char *dflt)
-{
-    const char *src = s ? s : dflt;
-    char *d = malloc(strlen(src) + 1);
-    if (d) strcpy(d, src);
-    return d;
-}
-
 void gtp_config_default(gtp_config_t *cfg)
 {
     *cfg = (gtp_config_t){.name = "videogo", .version = VIDEOGO_VERSION, .size = 9, .komi = 7.0f};
@@ -1487,8 +1479,8 @@ gtp_t *gtp_new(const gtp_config_t *cfg, player_t *player)
     }
     ctx->cfg = *cfg;
     ctx->player = player;
-    ctx->name = dup_or(cfg->name, "videogo");
-    ctx->version = dup_or(cfg->version, VIDEOGO_VERSION);
+    ctx->name = strdup(cfg->name ? cfg->name : "videogo");
+    ctx->version = strdup(cfg->version ? cfg->version : VIDEOGO_VERSION);
     int size = cfg->size ? cfg->size : 9;
     if (!ctx->name || !ctx->version || (cfg->base_dir && gtp_set_base_dir(ctx, cfg->base_dir) != 0) ||
         game_init(&ctx->game, size, cfg->komi) != 0) {
@@ -1518,7 +1510,7 @@ void gtp_free(gtp_t *ctx)
 
 int gtp_set_base_dir(gtp_t *ctx, const char *dir)
 {
-    char *d = dir ? dup_or(dir, "") : NULL;
+    char *d = dir ? strdup(dir) : NULL;
     if (dir && !d) return -1;
     free(ctx->base_dir);
     ctx->base_dir = d;

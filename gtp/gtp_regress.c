@@ -33,16 +33,6 @@ typedef struct {
     bool judged;      /* a `#?` line was already applied */
 } last_t;
 
-static char *dup_str(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Splits a captured response `=12 text\n\n` (or a streamed `=12\n...`) into success and
  * text (malloc'd, trailing newlines removed). Returns false if it is not a response. */
 static bool split_response(const char *r, size_t len, bool *success, char **text)
@@ -54,7 +44,7 @@ static bool split_response(const char *r, size_t len, bool *success, char **text
     if (i < len && r[i] == ' ') i++;
     size_t end = len;
     while (end > i && r[end - 1] == '\n') end--;
-    *text = dup_str(r + i, end - i);
+    *text = strndup(r + i, end - i);
     return *text != NULL;
 }
 
@@ -132,8 +122,8 @@ static bool pattern_complete(const char *spec)
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash) return dup_str(".", 1);
-    return dup_str(path, slash == path ? 1 : (size_t)(slash - path));
+    if (!slash) return strdup(".");
+    return strndup(path, slash == path ? 1 : (size_t)(slash - path));
 }
 
 int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_result_t *res)
@@ -162,7 +152,7 @@ int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_res
         while (*s == ' ' || *s == '\t') s++;
         if (!strncmp(s, "#?", 2)) {
             /* join continuation lines of a multi-line pattern */
-            char *spec = dup_str(s, strlen(s));
+            char *spec = strdup(s);
             while (spec && !pattern_complete(spec) && (n = getline(&line, &cap, f)) >= 0) {
                 lineno++;
                 while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
@@ -217,7 +207,7 @@ int gtp_regress_file(gtp_t *ctx, const char *path, FILE *report, gtp_regress_res
         int id = -1;
         if (*s >= '0' && *s <= '9') id = atoi(s);
         free(last.command);
-        last.command = dup_str(s, strlen(s));
+        last.command = strdup(s);
         last.id = id;
         last.line = lineno;
         last.judged = false;
