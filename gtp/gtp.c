@@ -237,6 +237,8 @@ static void respond(gtp_t *ctx, bool success, const char *text, size_t len)
     if (fflush(o) != 0 || ferror(o)) ctx->write_error = true;
 }
 
+static void respond_error(gtp_t *ctx, const char *msg) { respond(ctx, false, msg, strlen(msg)); }
+
 /* ---- argument parsing ---- */
 
 static bool parse_int(const char *s, int *out)
@@ -1344,7 +1346,7 @@ static int process_line(gtp_t *ctx, char *s, size_t len, bool too_long)
     int argc = tokenize(ctx, s + a);
     ctx->id = -1;
     if (argc < 0) {
-        respond(ctx, false, "out of memory", 13);
+        respond_error(ctx, "out of memory");
         return 0;
     }
     int first = 0;
@@ -1353,27 +1355,27 @@ static int process_line(gtp_t *ctx, char *s, size_t len, bool too_long)
         ctx->id = id;
         first = 1;
     } else if (id == -2) {
-        respond(ctx, false, "invalid id", 10);
+        respond_error(ctx, "invalid id");
         return 0;
     }
     if (too_long) {
-        respond(ctx, false, "line too long", 13);
+        respond_error(ctx, "line too long");
         return 0;
     }
     if (first >= argc) {
-        respond(ctx, false, "unknown command", 15);
+        respond_error(ctx, "unknown command");
         return 0;
     }
     const command_t *c = command_find(ctx, ctx->argv[first]);
     if (!c) {
-        respond(ctx, false, "unknown command", 15);
+        respond_error(ctx, "unknown command");
         return 0;
     }
     sb_reset(&ctx->reply);
     reply_t r = c->fn(ctx, argc - first - 1, ctx->argv + first + 1);
     if (r == REPLY_STREAMED) return 0;
     if (ctx->reply.oom) {
-        respond(ctx, false, "out of memory", 13);
+        respond_error(ctx, "out of memory");
         return 0;
     }
     respond(ctx, r != REPLY_FAIL, ctx->reply.s ? ctx->reply.s : "", ctx->reply.len);
@@ -1450,10 +1452,8 @@ int gtp_main_loop(gtp_t *ctx, FILE *in, FILE *out)
 int gtp_execute(gtp_t *ctx, const char *line, FILE *out)
 {
     size_t len = strcspn(line, "\n");
-    char *s = malloc(len + 1);
+    char *s = strndup(line, len);
     if (!s) return -1;
-    memcpy(s, line, len);
-    s[len] = '\0';
     ctx->out = out;
     ctx->reader = NULL;
     ctx->write_error = false;
