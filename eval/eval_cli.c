@@ -20,6 +20,7 @@
 #include "eval/gobench.h"
 #include "eval/json.h"
 #include "eval/match.h"
+#include "eval/plot.h"
 #include "eval/ratings.h"
 #include "eval/report.h"
 #include "model/sha256.h"
@@ -137,6 +138,7 @@ typedef struct {
     char label[64];
     char path[4096];      /* weights, or "" for the random baseline */
     const char *paper;    /* the paper's figures for this variant */
+    int order;            /* table order of discovered variants */
     bool ran;
     char error[300];
     gobench_result_t res;
@@ -163,7 +165,7 @@ static void print_result(FILE *out, const char *player, const gobench_result_t *
     fprintf(out, "  best-action accuracy  %6.2f%%  95%% [%.2f, %.2f]  (%ld of %ld)\n", 100 * r->best,
             100 * r->best_lo, 100 * r->best_hi, r->n_best, r->n);
     fprintf(out, "  positions %ld; passes %ld, resigns %ld; illegal: occupied %ld, suicide %ld, superko %ld, "
-                 "off-board %ld; %.1f s (%.1f ms/position)\n",
+                 "off-board %ld; %.2f s (%.3f ms/position)\n",
             r->n, r->n_pass, r->n_resign, r->n_occupied, r->n_suicide, r->n_superko, r->n_off_board, r->seconds,
             r->n ? 1000 * r->seconds / r->n : 0);
     if (!strcmp(player, "random"))
@@ -234,11 +236,19 @@ static int discover_variants(const char *dir, variant_t *vs, int max)
                 snprintf(vs[n].label, sizeof vs[n].label, "%s", tags[t].label);
                 snprintf(vs[n].path, sizeof vs[n].path, "%s/%s", dir, e->d_name);
                 vs[n].paper = tags[t].paper;
+                vs[n].order = (int)t;
                 n++;
                 break;
             }
     }
     closedir(d);
+    for (int i = 1; i < n; i++) /* video only, then H = 1, 3, 5 */
+        for (int j = i; j > 0 && (vs[j].order < vs[j - 1].order ||
+                                  (vs[j].order == vs[j - 1].order && strcmp(vs[j].path, vs[j - 1].path) < 0)); j--) {
+            variant_t t = vs[j];
+            vs[j] = vs[j - 1];
+            vs[j - 1] = t;
+        }
     return n;
 }
 
@@ -702,6 +712,7 @@ int cmd_ratings(int argc, char **argv)
     }
     int rc = report_ratings(db, &o, stdout, no_png ? NULL : png, err, sizeof err);
     db_close(db);
+    plot_release_fonts();
     if (rc) {
         fprintf(stderr, "videogo ratings: %s\n", err);
         return 1;
@@ -752,6 +763,7 @@ int cmd_report(int argc, char **argv)
     }
     int rc = report_write(db, &o, out_dir, stdout, err, sizeof err);
     db_close(db);
+    plot_release_fonts();
     if (rc) {
         fprintf(stderr, "videogo report: %s\n", err);
         return 1;

@@ -473,7 +473,9 @@ static void *worker(void *arg)
         if (fw >= 0) close(fw);
         pthread_mutex_lock(&r->lock);
         if (rc) {
-            if (!r->abort) snprintf(r->err, sizeof r->err, "%s", err);
+            if (!r->abort)
+                snprintf(r->err, sizeof r->err, "%.500s%s", err,
+                         o->log_dir ? "" : " (--log-dir DIR keeps the engines' stderr)");
             r->abort = true;
         } else if (record_game(r, index, &g, bcmd, wcmd, blabel, wlabel)) {
             r->abort = true;

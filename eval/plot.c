@@ -3,6 +3,7 @@
 #include "eval/plot.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,8 +102,19 @@ int plot_series(const char *path, const plot_opts_t *o, const plot_series_t *s, 
             xmax = fmax(xmax, s[k].x[i]);
             npts++;
         }
+    if (npts && !o->lines) { /* keep markers off the frame */
+        double pad = xmax > xmin ? 0.04 * (xmax - xmin) : 0.5;
+        xmin -= pad;
+        xmax += pad;
+    }
     axis_t ax = nice_axis(npts ? xmin : 0, npts ? xmax : 1, 8);
-    axis_t ay = nice_axis(npts ? ymin : 0, npts ? ymax : 1, 6);
+    if (o->x_integer && ax.step < 1) {
+        ax.step = 1;
+        ax.lo = floor(ax.lo);
+        ax.hi = ceil(ax.hi);
+    }
+    if (o->y_fixed) ymin = o->y_lo, ymax = o->y_hi;
+    axis_t ay = nice_axis(npts || o->y_fixed ? ymin : 0, npts || o->y_fixed ? ymax : 1, 6);
     if (o->log_y) { /* whole decades */
         ay.lo = floor(ay.lo);
         ay.hi = ceil(ay.hi);
@@ -312,4 +324,10 @@ int plot_ladder(const char *path, const char *title, const char *const *labels, 
 #undef PX
     cairo_destroy(cr);
     return finish_png(surf, path, err, errlen);
+}
+
+void plot_release_fonts(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

@@ -19,6 +19,9 @@ typedef struct {
     bool lines;                  /* join the points of a series */
     bool markers;                /* draw a dot at each point */
     bool log_y;                  /* logarithmic y axis (values must be > 0) */
+    bool x_integer;              /* x ticks at whole numbers only (ids, counts) */
+    bool y_fixed;                /* y axis spans [y_lo, y_hi] instead of the data's range */
+    double y_lo, y_hi;
     int width, height;           /* pixels; 0 = 960 x 600 */
 } plot_opts_t;
 
@@ -31,5 +34,11 @@ int plot_series(const char *path, const plot_opts_t *o, const plot_series_t *s, 
  * Returns 0, or -1 with a message. */
 int plot_ladder(const char *path, const char *title, const char *const *labels, const double *elo,
                 const double *lo, const double *hi, const bool *anchored, int n, char *err, int errlen);
+
+/* Releases the global font caches of cairo and fontconfig (cairo_debug_reset_static_data
+ * and FcFini). Call once at the end of a program that drew charts, when no cairo object
+ * is alive and no other thread uses cairo or fontconfig. Optional; it keeps leak
+ * checkers (ASan's LeakSanitizer) quiet about memory the libraries keep until exit. */
+void plot_release_fonts(void);
 
 #endif

@@ -207,7 +207,7 @@ static int evaluations_plot(db_t *db, const char *path, FILE *summary, char *err
         {"best-action accuracy", x, v[6], v[7], v[8], n},
     };
     plot_opts_t po = {.title = "Video-GoBench evaluations (95% intervals)", .xlabel = "evaluation id",
-                      .ylabel = "%", .markers = true};
+                      .ylabel = "%", .markers = true, .x_integer = true, .y_fixed = true, .y_lo = 0, .y_hi = 100};
     int rc = plot_series(path, &po, ps, 3, err, errlen);
     free(x);
     for (int k = 0; k < 9; k++) free(v[k]);

@@ -15,6 +15,7 @@
 #include "eval/gobench.h"
 #include "eval/json.h"
 #include "eval/match.h"
+#include "eval/plot.h"
 #include "eval/ratings.h"
 #include "eval/report.h"
 #include "eval/stats.h"
@@ -505,6 +506,7 @@ START_TEST(test_report)
     check_png(out, "ladder.png");
     db_close(db);
     remove_tmpdir();
+    plot_release_fonts();
 }
 END_TEST
 
