@@ -17,6 +17,8 @@
 
 #include "engine/util.h"
 
+extern char **environ;
+
 const char *gtp_status_text(gtp_status_t s)
 {
     switch (s) {
@@ -53,6 +55,9 @@ int gtp_client_start(gtp_client_t *c, const char *command, int stderr_fd, char *
         close(in[1]);
         goto fail_errno;
     }
+    /* Everything the child needs is built before fork: after it, only
+     * async-signal-safe calls (execve, not execl). */
+    char *argv[] = {"sh", "-c", line, NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -78,7 +83,7 @@ int gtp_client_start(gtp_client_t *c, const char *command, int stderr_fd, char *
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        execve("/bin/sh", argv, environ);
         _exit(127);
     }
     free(line);
