@@ -294,7 +294,6 @@ int cmd_eval(int argc, char **argv)
     variant_t *vs = xcalloc(64, sizeof *vs);
     int nv = 0, r;
     const char *cmd = "eval gobench";
-    argv[1] = argv[0]; /* so opt() names the command */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
