@@ -286,8 +286,11 @@ char *vertex_format(int p, int size, char *buf)
     else if (p == VERTEX_RESIGN) strcpy(buf, "resign");
     else if (size < BOARD_MIN || size > BOARD_MAX || p < 0 || p >= size * size) strcpy(buf, "none");
     else {
-        int r = p / size, c = p % size;
-        snprintf(buf, 8, "%c%d", 'A' + c + (c >= 8), size - r);
+        int r = p / size, c = p % size, num = size - r, k = 0; /* num is 1..25 */
+        buf[k++] = (char)('A' + c + (c >= 8));
+        if (num >= 10) buf[k++] = (char)('0' + num / 10);
+        buf[k++] = (char)('0' + num % 10);
+        buf[k] = '\0';
     }
     return buf;
 }

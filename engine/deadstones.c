@@ -37,6 +37,9 @@
 #define DEAD_THRESHOLD 0.7
 #define SEKI_THRESHOLD 0.5
 #define NAKADE_MAX 6
+#define ENCLOSED_WEAK 0.25   /* chains that die in at least this share of playouts are weak */
+#define ENCLOSER_STRONG 0.3  /* enclosing chains must die in less than this share */
+#define ENCLOSED_ROOM 3      /* the region must hold more than 3 empty points per enclosed stone */
 
 static int deadstones_playouts(int size)
 {
@@ -171,12 +174,46 @@ static void benson(const board_t *b, stone_t c, const int *chain, int n_chains, 
         if (b->stones[p] == c && chain_alive[chain[p]]) alive[p] = 1;
 }
 
+/* ---- seki points ---- */
+
+/* True if colour c cannot fill p, or filling it (without capturing) leaves the new
+ * group with at most one liberty. */
+static bool cannot_fill(const board_t *b, stone_t c, int p)
+{
+    if (board_check(b, c, p) != MOVE_OK) return true;
+    board_t t = *b;
+    int n_cap = 0, libs = 0;
+    board_play(&t, c, p, NULL, &n_cap);
+    if (n_cap > 0) return false;
+    board_group(&t, p, NULL, &libs);
+    return libs <= 1;
+}
+
+/* Marks in seki_chain[] the chains next to a seki point: an empty point next to both
+ * colours that neither colour can fill without putting its own group into atari (or
+ * playing suicide). Those are the shared liberties of a seki; a dame between safe
+ * groups can be filled, and a liberty of a dead group can be filled by its killer. */
+static void static_seki(const board_t *b, const int *chain, uint8_t *seki_chain)
+{
+    int np = board_points(b);
+    for (int p = 0; p < np; p++) {
+        if (b->stones[p] != STONE_EMPTY) continue;
+        int nb[4], k = nbrs(b->size, p, nb), touch = 0;
+        for (int i = 0; i < k; i++) touch |= b->stones[nb[i]];
+        if (touch != (STONE_BLACK | STONE_WHITE)) continue;
+        if (!cannot_fill(b, STONE_BLACK, p) || !cannot_fill(b, STONE_WHITE, p)) continue;
+        for (int i = 0; i < k; i++)
+            if (b->stones[nb[i]] != STONE_EMPTY) seki_chain[chain[nb[i]]] = 1;
+    }
+}
+
 /* ---- playouts ---- */
 
 typedef struct {
     board_t b;
     int empty[BOARD_POINTS], where[BOARD_POINTS], n_empty;
-    int ko;  /* point the side to move may not play (simple ko), or -1 */
+    int ko;       /* point the side to move may not play (simple ko), or -1 */
+    int last[2];  /* the last two moves (or -1): the capture heuristic looks around them */
 } playout_t;
 
 static void po_remove_empty(playout_t *po, int p)
@@ -242,11 +279,48 @@ static int po_classify(const playout_t *po, stone_t c, int p, int *sz)
     return 2;
 }
 
+/* The only liberty of the group at p0, or -1 if it has none or several. */
+static int single_liberty(const board_t *b, int p0)
+{
+    int stack[BOARD_POINTS], sp = 0, lib = -1, size = b->size;
+    uint64_t seen[(BOARD_POINTS + 63) / 64] = {0};
+    uint8_t c = b->stones[p0];
+    stack[sp++] = p0;
+    seen[p0 >> 6] |= 1ULL << (p0 & 63);
+    while (sp) {
+        int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+        for (int i = 0; i < k; i++) {
+            int q = nb[i];
+            if (b->stones[q] == STONE_EMPTY) {
+                if (lib >= 0 && lib != q) return -1;
+                lib = q;
+            } else if (b->stones[q] == c && !(seen[q >> 6] >> (q & 63) & 1)) {
+                seen[q >> 6] |= 1ULL << (q & 63);
+                stack[sp++] = q;
+            }
+        }
+    }
+    return lib;
+}
+
 /* Plays one move of the policy for c; returns the point or VERTEX_PASS. */
 static int po_move(playout_t *po, stone_t c, rng_t *rng)
 {
     int cand[BOARD_POINTS], n = po->n_empty, n_atari = 0;
     int atari[BOARD_POINTS];
+    /* Capture heuristic: an opponent group next to one of the last two moves that is
+     * in atari gets captured (this is what makes invaders in open territory die). */
+    for (int j = 0; j < 2; j++) {
+        int m = po->last[j];
+        if (m < 0) continue;
+        int nb[5], k = nbrs(po->b.size, m, nb);
+        nb[k++] = m;
+        for (int i = 0; i < k; i++) {
+            if (po->b.stones[nb[i]] != stone_other(c)) continue;
+            int lib = single_liberty(&po->b, nb[i]);
+            if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
+        }
+    }
     memcpy(cand, po->empty, sizeof(int) * (size_t)n);
     while (n > 0) {
         int i = (int)rng_below(rng, (uint32_t)n), p = cand[i], sz = 0;
@@ -263,6 +337,8 @@ static void po_play(playout_t *po, stone_t c, int p)
 {
     int cap[BOARD_POINTS], n_cap = 0;
     po->ko = -1;
+    po->last[1] = po->last[0];
+    po->last[0] = p == VERTEX_PASS ? -1 : p;
     if (p == VERTEX_PASS) return;
     board_play(&po->b, c, p, cap, &n_cap);
     po_remove_empty(po, p);
@@ -278,7 +354,8 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
     int size = b->size, np = board_points(b);
     int chain[BOARD_POINTS] = {0};
     uint8_t pass_alive[BOARD_POINTS] = {0}, owner[BOARD_POINTS];
-    int opp_owned[BOARD_POINTS] = {0}, seki_hits[BOARD_POINTS] = {0};
+    int opp_owned[BOARD_POINTS] = {0}, seki_hits[BOARD_POINTS] = {0}, owned[3][BOARD_POINTS];
+    memset(owned, 0, sizeof owned);
     int n_chains = label_chains(b, chain);
     if (to_move != STONE_WHITE) to_move = STONE_BLACK;
 
@@ -293,6 +370,7 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
         po.b = *b;
         po.n_empty = 0;
         po.ko = -1;
+        po.last[0] = po.last[1] = -1;
         for (int p = 0; p < np; p++)
             if (b->stones[p] == STONE_EMPTY) po_add_empty(&po, p);
         stone_t c = to_move;
@@ -304,6 +382,7 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
             c = stone_other(c);
         }
         board_area(&po.b, NULL, owner);
+        for (int p = 0; p < np; p++) owned[owner[p]][p]++;
         /* Seki marks: groups touching an empty point that borders both colours. */
         uint64_t seki[(BOARD_POINTS + 63) / 64] = {0};
         for (int i = 0; i < po.n_empty; i++) {
@@ -328,13 +407,61 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
 
     /* Per chain: average over its stones. */
     int chain_opp[BOARD_POINTS] = {0}, chain_seki[BOARD_POINTS] = {0}, chain_n[BOARD_POINTS] = {0};
-    uint8_t chain_safe[BOARD_POINTS] = {0};
+    uint8_t chain_safe[BOARD_POINTS] = {0}, chain_seki_static[BOARD_POINTS] = {0};
+    static_seki(b, chain, chain_seki_static);
     for (int p = 0; p < np; p++) {
         if (chain[p] < 0) continue;
         chain_opp[chain[p]] += opp_owned[p];
         chain_seki[chain[p]] += seki_hits[p];
         chain_n[chain[p]]++;
         if (pass_alive[p]) chain_safe[chain[p]] = 1;
+    }
+    /* Enclosure rule (see the file comment, step 5). */
+    uint8_t enclosed_dead[BOARD_POINTS] = {0};
+    for (int c = STONE_BLACK; c <= STONE_WHITE; c++) {
+        int o = stone_other((stone_t)c), comp[BOARD_POINTS], stack[BOARD_POINTS], members[BOARD_POINTS];
+        for (int p = 0; p < np; p++) comp[p] = -1;
+        for (int p0 = 0; p0 < np; p0++) {
+            if (b->stones[p0] != o || comp[p0] >= 0) continue;
+            int sp = 0, n = 0, border = 0, n_o = 0, n_empty = 0;
+            bool ok = true;
+            long own_c = 0, own_o = 0;
+            comp[p0] = p0;
+            stack[sp++] = p0;
+            while (sp) {
+                int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+                members[n++] = p;
+                if (b->stones[p] == STONE_EMPTY) {
+                    n_empty++;
+                    own_c += owned[c][p];
+                    own_o += owned[o][p];
+                } else {
+                    int x = chain[p];
+                    double t = (double)chain_n[x] * n_playouts;
+                    n_o++;
+                    if (chain_safe[x] || chain_seki_static[x] || chain_opp[x] < ENCLOSED_WEAK * t) ok = false;
+                }
+                for (int i = 0; i < k; i++) {
+                    int q = nb[i];
+                    if (b->stones[q] == c) {
+                        int x = chain[q];
+                        border++;
+                        if (chain_opp[x] >= ENCLOSER_STRONG * (double)chain_n[x] * n_playouts) ok = false;
+                    } else if (comp[q] < 0) {
+                        comp[q] = p0;
+                        stack[sp++] = q;
+                    }
+                }
+            }
+            if (getenv("DEADSTONES_DEBUG")) {
+                char v[8];
+                fprintf(stderr, "component of %s (enclosed by %s): ok %d border %d own_c %ld own_o %ld size %d\n",
+                        vertex_format(p0, size, v), color_letter((stone_t)c), ok, border, own_c, own_o, n);
+            }
+            if (!ok || border == 0 || 2 * n > np || n_o * ENCLOSED_ROOM >= n_empty) continue;
+            for (int i = 0; i < n; i++)
+                if (b->stones[members[i]] == o) enclosed_dead[members[i]] = 1;
+        }
     }
     if (getenv("DEADSTONES_DEBUG")) {
         uint8_t shown[BOARD_POINTS] = {0};
@@ -344,8 +471,8 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
             char v[8];
             double t = (double)chain_n[x] * n_playouts;
             shown[x] = 1;
-            fprintf(stderr, "chain %s: stones %d dead %.3f seki %.3f safe %d\n", vertex_format(p, size, v), chain_n[x],
-                    chain_opp[x] / t, chain_seki[x] / t, chain_safe[x]);
+            fprintf(stderr, "chain %s: stones %d dead %.3f seki %.3f static seki %d safe %d\n", vertex_format(p, size, v),
+                    chain_n[x], chain_opp[x] / t, chain_seki[x] / t, chain_seki_static[x], chain_safe[x]);
         }
     }
     for (int p = 0; p < np; p++) {
@@ -353,7 +480,9 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
         status[p] = STATUS_ALIVE;
         if (x < 0) continue;
         double total = (double)chain_n[x] * n_playouts;
-        if (!chain_safe[x] && chain_opp[x] > DEAD_THRESHOLD * total) status[p] = STATUS_DEAD;
-        else if (!chain_safe[x] && chain_seki[x] > SEKI_THRESHOLD * total) status[p] = STATUS_SEKI;
+        if (chain_safe[x]) continue;
+        if (chain_seki_static[x]) status[p] = STATUS_SEKI;
+        else if (chain_opp[x] > DEAD_THRESHOLD * total || enclosed_dead[p]) status[p] = STATUS_DEAD;
+        else if (chain_seki[x] > SEKI_THRESHOLD * total) status[p] = STATUS_SEKI;
     }
 }

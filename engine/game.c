@@ -123,10 +123,10 @@ int game_setup(game_t *g, int p, stone_t color)
 
 /* GNU Go engine/handicap.c: the first four go to the corners (upper right, lower left,
  * upper left, lower right), then the sides; for 5 and 7 tengen is placed first and
- * the table supplies the rest. Encoded as row/col: 2 = `three` lines from the top or
+ * the table supplies the rest (its last entry is tengen for 9). Encoded as row/col: 2 = `three` lines from the top or
  * left, -2 = from the bottom or right, 0 = middle. */
-static const int handicap_places[8][2] = {
-    {2, -2}, {-2, 2}, {2, 2}, {-2, -2}, {0, 2}, {0, -2}, {2, 0}, {-2, 0},
+static const int handicap_places[9][2] = {
+    {2, -2}, {-2, 2}, {2, 2}, {-2, -2}, {0, 2}, {0, -2}, {2, 0}, {-2, 0}, {0, 0},
 };
 
 static int cmp_int(const void *a, const void *b)
