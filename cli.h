@@ -5,7 +5,7 @@
 #define VIDEOGO_CLI_H
 
 int cmd_gtp(int argc, char **argv);      /* gtp/gtp_cli.c */
-int cmd_sgf(int argc, char **argv);      /* gtp/gtp_cli.c: sgf check FILE... */
+int cmd_sgf(int argc, char **argv);      /* engine/sgf_cli.c: sgf check FILE... */
 int cmd_render(int argc, char **argv);   /* render/render_cli.c: a game's frames as PNG */
 int cmd_data(int argc, char **argv);     /* render/data_cli.c: data build|info (training shards) */
 /* `videogo bench NAME`: render/bench_cli.c dispatches over a table of benchmarks; add
