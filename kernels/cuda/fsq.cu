@@ -37,7 +37,7 @@ static fsq_params_t fsq_setup(const int *levels, int D)
     for (int i = 0; i < D; i++) {
         int L = levels[i];
         assert(L >= 2);
-        double half_l = (L - 1) * (1.0 - FSQ_EPS) / 2.0;
+        double half_l = (L - 1) * (1.0 + FSQ_EPS) / 2.0;   /* ops.h: (1 + eps), not (1 - eps) */
         double offset = L % 2 == 0 ? 0.5 : 0.0;
         p.dim[i].half_l = (float)half_l;
         p.dim[i].offset = (float)offset;
