@@ -12,8 +12,6 @@
 #include <assert.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "kernels/kernels_internal.h"
 #include "kernels/ops.h"
 
@@ -115,6 +113,7 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
         matmul_forward(out, inp, weight, bias, B * H * W, C, OC);
         return;
     }
+    kernels_init();
     int KKC = K * K * C, rows = B * OH, R = chunk_rows(OW);
     float beta = 0.0f;
     if (bias) {
@@ -126,8 +125,8 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
     for (int r0 = 0; r0 < rows; r0 += R) {
         int r1 = r0 + R < rows ? r0 + R : rows;
         im2col(scratch, inp, r0, r1, H, W, C, OH, OW, K, stride, pad);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (r1 - r0) * OW, OC, KKC,
-                    1.0f, scratch, KKC, weight, KKC, beta, out + (size_t)r0 * OW * OC, OC);
+        kernels_gemm(0, 1, (r1 - r0) * OW, OC, KKC, 1.0f, scratch, KKC, weight, KKC, beta,
+                     out + (size_t)r0 * OW * OC, OC);
     }
 }
 
@@ -141,6 +140,7 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
         matmul_backward(dinp, dweight, dbias, dout, inp, weight, B * H * W, C, OC);
         return;
     }
+    kernels_init();
     int KKC = K * K * C, rows = B * OH, R = chunk_rows(OW);
     if (dbias) kernels_bias_backward(dbias, dout, (size_t)rows * OW, OC);
     if (!dweight && !dinp) return;
@@ -149,12 +149,10 @@ void conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dou
         const float *dout_c = dout + (size_t)r0 * OW * OC;
         if (dweight) {   /* dweight[OC,KKC] += dout_c^T[OC,M] @ col[M,KKC] */
             im2col(scratch, inp, r0, r1, H, W, C, OH, OW, K, stride, pad);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, KKC, M,
-                        1.0f, dout_c, OC, scratch, KKC, 1.0f, dweight, KKC);
+            kernels_gemm(1, 0, OC, KKC, M, 1.0f, dout_c, OC, scratch, KKC, 1.0f, dweight, KKC);
         }
         if (dinp) {      /* dcol[M,KKC] = dout_c[M,OC] @ weight[OC,KKC], then gather */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, KKC, OC,
-                        1.0f, dout_c, OC, weight, KKC, 0.0f, scratch, KKC);
+            kernels_gemm(0, 0, M, KKC, OC, 1.0f, dout_c, OC, weight, KKC, 0.0f, scratch, KKC);
             col2im_add(dinp, scratch, r0, r1, H, W, C, OH, OW, K, stride, pad);
         }
     }

@@ -1,10 +1,11 @@
-/* linear.c: thread setup, matmul (through OpenBLAS sgemm) and embedding lookup.
+/* linear.c: thread setup, the split GEMM every op uses, matmul and embedding lookup.
  *
  * matmul follows llm.c: weight is stored [OC, C] (one output channel per row), so the forward is
- * out = inp @ weight^T and both backward products are single sgemm calls with beta = 1, which
- * gives the accumulate-into-gradient convention for free.
+ * out = inp @ weight^T and both backward products are single GEMMs with beta = 1, which gives
+ * the accumulate-into-gradient convention for free.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,29 +17,79 @@
 #include "kernels/kernels_internal.h"
 #include "kernels/ops.h"
 
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_threads(void)
+{
+#ifdef VIDEOGO_OPENMP
+    openblas_set_num_threads(1);   /* one pool: see kernels_internal.h */
+#endif
+}
+
+void kernels_init(void)
+{
+    pthread_once(&init_once, init_threads);
+}
+
 int kernels_set_threads(int n)
 {
-    if (n > 0) {
-        openblas_set_num_threads(n);
+    kernels_init();
 #ifdef VIDEOGO_OPENMP
-        omp_set_num_threads(n);
-#endif
-    }
+    if (n > 0) omp_set_num_threads(n);
+    return omp_get_max_threads();
+#else
+    if (n > 0) openblas_set_num_threads(n);
     return openblas_get_num_threads();
+#endif
 }
 
 const char *kernels_describe(void)
 {
     static char buf[256];
+    kernels_init();
 #ifdef VIDEOGO_OPENMP
-    int omp = omp_get_max_threads();
+    snprintf(buf, sizeof buf, "cpu: %s (core %s), single-threaded inside %d OpenMP threads",
+             openblas_get_config(), openblas_get_corename(), omp_get_max_threads());
 #else
-    int omp = 0;
+    snprintf(buf, sizeof buf, "cpu: %s (core %s), %d OpenBLAS threads, no OpenMP",
+             openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
 #endif
-    snprintf(buf, sizeof buf, "cpu: OpenBLAS %s (core %s, %d threads), OpenMP %s%d",
-             openblas_get_config(), openblas_get_corename(), openblas_get_num_threads(),
-             omp ? "threads " : "off ", omp);
     return buf;
+}
+
+/* Products below this many multiply-adds run as one call: a 64^3 GEMM takes ~3 us. */
+#define GEMM_SPLIT_MIN (1L << 19)
+#define GEMM_ALIGN 16
+
+void kernels_gemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    enum CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = transB ? CblasTrans : CblasNoTrans;
+    if (M <= 0 || N <= 0) return;
+    int parts = 1;
+#ifdef VIDEOGO_OPENMP
+    if (!omp_in_parallel() && (long)M * N * K >= GEMM_SPLIT_MIN) parts = omp_get_max_threads();
+#endif
+    int along_m = M >= N, len = along_m ? M : N;
+    int blk = (len + parts - 1) / parts;
+    blk = (blk + GEMM_ALIGN - 1) / GEMM_ALIGN * GEMM_ALIGN;
+    if (parts <= 1 || blk >= len) {
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int nblk = (len + blk - 1) / blk;
+    OMP(parallel for schedule(static) num_threads(nblk))
+    for (int i = 0; i < nblk; i++) {
+        int s = i * blk, e = s + blk < len ? s + blk : len;
+        if (along_m)   /* rows s..e of C: rows of op(A) */
+            cblas_sgemm(CblasRowMajor, ta, tb, e - s, N, K, alpha,
+                        transA ? A + s : A + (size_t)s * lda, lda, B, ldb, beta,
+                        C + (size_t)s * ldc, ldc);
+        else           /* columns s..e of C: columns of op(B) */
+            cblas_sgemm(CblasRowMajor, ta, tb, M, e - s, K, alpha, A, lda,
+                        transB ? B + (size_t)s * ldb : B + s, ldb, beta, C + s, ldc);
+    }
 }
 
 /* Column blocks for reductions over rows (bias gradients, embedding backward): each thread owns
@@ -56,8 +107,8 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof(float));
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C,
-                1.0f, inp, C, weight, C, beta, out, OC);
+    kernels_init();
+    kernels_gemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
 }
 
 void matmul_backward(float *dinp, float *dweight, float *dbias,
@@ -66,12 +117,11 @@ void matmul_backward(float *dinp, float *dweight, float *dbias,
 {
     assert(N >= 0 && C > 0 && OC > 0);
     if (N == 0) return;
+    kernels_init();
     if (dinp)     /* dinp[N,C] += dout[N,OC] @ weight[OC,C] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
-                    1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+        kernels_gemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight)  /* dweight[OC,C] += dout^T[OC,N] @ inp[N,C] */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
-                    1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+        kernels_gemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) kernels_bias_backward(dbias, dout, (size_t)N, OC);
 }
 

@@ -13,19 +13,44 @@
 
 #define COL_BLOCK 64
 
+static KERNELS_HOT float rms_row(float *restrict o, const float *restrict x,
+                                  const float *restrict w, int C, float eps)
+{
+    double ss = 0.0;
+    for (int c = 0; c < C; c++) ss += (double)x[c] * x[c];
+    float r = (float)(1.0 / sqrt(ss / C + eps));
+    for (int c = 0; c < C; c++) o[c] = x[c] * r * w[c];
+    return r;
+}
+
+static KERNELS_HOT void rms_row_backward(float *restrict dx, const float *restrict g,
+                                         const float *restrict x, const float *restrict w,
+                                         float r, int C)
+{
+    double dot = 0.0;   /* sum_i w_i g_i x_i */
+    for (int c = 0; c < C; c++) dot += (double)(w[c] * g[c]) * x[c];
+    float k = (float)((double)r * r * r * dot / C);
+    for (int c = 0; c < C; c++) dx[c] += r * w[c] * g[c] - k * x[c];
+}
+
+/* dw[c0..c1) += sum over rows of g * x * rstd (one column block, rows in order). */
+static KERNELS_HOT void rms_dweight_cols(float *restrict dw, const float *restrict g,
+                                         const float *restrict x, const float *restrict rstd,
+                                         int N, int C, int c0, int c1)
+{
+    for (int n = 0; n < N; n++) {
+        const float *gn = g + (size_t)n * C, *xn = x + (size_t)n * C;
+        float r = rstd[n];
+        for (int c = c0; c < c1; c++) dw[c] += gn[c] * xn[c] * r;
+    }
+}
+
 void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight,
                      int N, int C, float eps)
 {
     OMP(parallel for schedule(static) if ((size_t)N * C > KERNELS_PAR_MIN))
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        double ss = 0.0;
-        for (int c = 0; c < C; c++) ss += (double)x[c] * x[c];
-        float r = (float)(1.0 / sqrt(ss / C + eps));
-        float *o = out + (size_t)n * C;
-        for (int c = 0; c < C; c++) o[c] = x[c] * r * weight[c];
-        rstd[n] = r;
-    }
+    for (int n = 0; n < N; n++)
+        rstd[n] = rms_row(out + (size_t)n * C, inp + (size_t)n * C, weight, C, eps);
 }
 
 void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp,
@@ -33,26 +58,16 @@ void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const floa
 {
     if (dinp) {
         OMP(parallel for schedule(static) if ((size_t)N * C > KERNELS_PAR_MIN))
-        for (int n = 0; n < N; n++) {
-            const float *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
-            double dot = 0.0;   /* sum_i w_i g_i x_i */
-            for (int c = 0; c < C; c++) dot += (double)weight[c] * g[c] * x[c];
-            float r = rstd[n];
-            float k = (float)((double)r * r * r * dot / C);
-            float *dx = dinp + (size_t)n * C;
-            for (int c = 0; c < C; c++) dx[c] += r * weight[c] * g[c] - k * x[c];
-        }
+        for (int n = 0; n < N; n++)
+            rms_row_backward(dinp + (size_t)n * C, dout + (size_t)n * C, inp + (size_t)n * C,
+                             weight, rstd[n], C);
     }
     if (dweight) {
         int nb = (C + COL_BLOCK - 1) / COL_BLOCK;
         OMP(parallel for schedule(static) if ((size_t)N * C > KERNELS_PAR_MIN))
         for (int bk = 0; bk < nb; bk++) {
             int c0 = bk * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
-                float r = rstd[n];
-                for (int c = c0; c < c1; c++) dweight[c] += g[c] * x[c] * r;
-            }
+            rms_dweight_cols(dweight, dout, inp, rstd, N, C, c0, c1);
         }
     }
 }

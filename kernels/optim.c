@@ -28,20 +28,35 @@ void norm_sq_accumulate(float *out, const float *x, size_t n)
     *out += (float)total;
 }
 
+static KERNELS_HOT void adamw_block(float *restrict p, const float *restrict grads,
+                                     float *restrict m, float *restrict v, size_t n, float lr,
+                                     float beta1, float beta2, float eps, float wd, float gs,
+                                     float c1, float c2)
+{
+    for (size_t i = 0; i < n; i++) {
+        float g = gs * grads[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
+    }
+}
+
+#define ADAM_BLOCK 16384
+
 void adamw_update(float *params, const float *grads, float *m, float *v, size_t n,
                   float lr, float beta1, float beta2, float eps, float weight_decay,
                   float grad_scale, int t)
 {
     float c1 = (float)(1.0 / (1.0 - pow(beta1, t)));
     float c2 = (float)(1.0 / (1.0 - pow(beta2, t)));
+    size_t nb = (n + ADAM_BLOCK - 1) / ADAM_BLOCK;
     OMP(parallel for schedule(static) if (n > KERNELS_PAR_MIN / 4))
-    for (size_t i = 0; i < n; i++) {
-        float g = grad_scale * grads[i];
-        float mi = beta1 * m[i] + (1.0f - beta1) * g;
-        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        params[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + weight_decay * params[i]);
+    for (size_t bk = 0; bk < nb; bk++) {
+        size_t i0 = bk * ADAM_BLOCK, len = n - i0 < ADAM_BLOCK ? n - i0 : ADAM_BLOCK;
+        adamw_block(params + i0, grads + i0, m + i0, v + i0, len, lr, beta1, beta2, eps,
+                    weight_decay, grad_scale, c1, c2);
     }
 }
 
