@@ -13,6 +13,7 @@ int cmd_data(int argc, char **argv);     /* render/data_cli.c: data build|info (
 int cmd_bench(int argc, char **argv);         /* render/bench_cli.c */
 int cmd_bench_render(int argc, char **argv);  /* render/bench_cli.c: frames/s at 256/128/64 px */
 int cmd_bench_engine(int argc, char **argv);  /* engine/bench_engine.c: board_play/game_play/SGF/dead stones speed */
+int cmd_bench_kernels(int argc, char **argv); /* kernels/bench_kernels.c: matmul/block GFLOP/s vs sgemm peak */
 int cmd_weights(int argc, char **argv);  /* model/weights_cli.c: weights inspect|check FILE */
 int cmd_eval(int argc, char **argv);     /* eval/eval_cli.c: eval gobench (Video-GoBench figures) */
 int cmd_match(int argc, char **argv);    /* eval/eval_cli.c: match (play|list|export) two GTP engines */
