@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels/backend.h"
+#include "kernels/kernels_internal.h"
 #include "kernels/ops.h"
 
 /* ---- helpers: RNG, an arena freed after each test, gradient buffers with a prior ---------- */
@@ -242,6 +243,64 @@ START_TEST(test_matmul)
         for (int k = 0; k < C; k++) s += (double)inp[k] * w[o * C + k];
         ck_assert_double_eq_tol(c.out[o], s, 1e-5);
     }
+    arena_clear();
+}
+END_TEST
+
+/* Large enough that the GEMMs are split across threads (by rows for the forward and dinp, by
+ * columns for dweight here): against naive double references, with 1 and 2 threads. */
+START_TEST(test_matmul_split)
+{
+    rseed(17);
+    int N = 300, C = 70, OC = 50;
+    float *inp = frand((size_t)N * C, -1, 1), *w = frand((size_t)OC * C, -1, 1), *b = frand(OC, -1, 1);
+    float *dout = frand((size_t)N * OC, -1, 1);
+    double *ro = tmalloc((size_t)N * OC * sizeof(double)), *rdi = tmalloc((size_t)N * C * sizeof(double));
+    double *rdw = tmalloc((size_t)OC * C * sizeof(double));
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double acc = b[o];
+            for (int k = 0; k < C; k++) {
+                acc += (double)inp[n * C + k] * w[o * C + k];
+                rdi[n * C + k] += (double)dout[n * OC + o] * w[o * C + k];
+                rdw[o * C + k] += (double)dout[n * OC + o] * inp[n * C + k];
+            }
+            ro[n * OC + o] = acc;
+        }
+    for (int threads = 1; threads <= 2; threads++) {
+        kernels_set_threads(threads);
+        float *out = fbuf((size_t)N * OC), *dinp = fbuf((size_t)N * C), *dw = fbuf((size_t)OC * C);
+        matmul_forward(out, inp, w, b, N, C, OC);
+        matmul_backward(dinp, dw, NULL, dout, inp, w, N, C, OC);
+        ck_assert_msg(max_abs_diff_d(out, ro, (size_t)N * OC) < 1e-4, "forward, %d threads", threads);
+        ck_assert_msg(max_abs_diff_d(dinp, rdi, (size_t)N * C) < 1e-4, "dinp, %d threads", threads);
+        ck_assert_msg(max_abs_diff_d(dw, rdw, (size_t)OC * C) < 1e-3, "dweight, %d threads", threads);
+    }
+    kernels_set_threads(2);
+    arena_clear();
+}
+END_TEST
+
+/* The vectorizable exp used by softmax, SiLU and the losses, against double exp. */
+START_TEST(test_kexpf_accuracy)
+{
+    rseed(18);
+    float *x = frand(20001, -87.0f, 88.0f), *y = fbuf(20001), *z = fbuf(20001);
+    x[0] = 0.0f; x[1] = -87.0f; x[2] = 88.0f; x[3] = 1e-30f; x[4] = -1e-30f;
+    double worst = 0.0;
+    for (int i = 0; i < 20001; i++) {
+        double e = exp((double)x[i]);
+        worst = fmax(worst, fabs(kexpf(x[i]) - e) / e);
+    }
+    ck_assert_msg(worst < 3.0e-7, "kexpf relative error %.3g (> 2.5 ulp)", worst);
+    /* SiLU goes through it: compare with the libm formula in double */
+    silu_forward(y, x, 20001);
+    for (int i = 0; i < 20001; i++) {
+        double v = x[i], want = v / (1.0 + exp(-v));
+        ck_assert_msg(fabs(y[i] - want) <= 1e-6 * fmax(1.0, fabs(want)), "silu(%g) = %g, want %g",
+                      v, (double)y[i], want);
+    }
+    (void)z;
     arena_clear();
 }
 END_TEST
@@ -1148,6 +1207,8 @@ static Suite *kernels_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_checker_flags_wrong_gradients);
     tcase_add_test(tc, test_matmul);
+    tcase_add_test(tc, test_matmul_split);
+    tcase_add_test(tc, test_kexpf_accuracy);
     tcase_add_test(tc, test_conv2d);
     tcase_add_test(tc, test_conv2d_chunked);
     tcase_add_test(tc, test_upsample_patchify);
