@@ -2,7 +2,8 @@
  *
  * - Random self-play on several sizes: every generated move is legal and never fills
  *   the mover's own true eye; games end with two passes; reg_genmove (GENMOVE_REGRESS)
- *   is deterministic and leaves the player's own random stream alone.
+ *   is deterministic and leaves the player's own random stream alone. On 9x9, the
+ *   stones the estimator calls dead at move 45 and at the end are all removable.
  * - Cleanup mode attacks the stones the estimator calls dead.
  * - Dead stones on real end positions (katago9 games played out to two passes): the
  *   area score with the estimated dead stones removed lands within 2 points of KataGo's
@@ -37,9 +38,41 @@ static const char *data_file(const char *rel)
     return path;
 }
 
+/* Every stone in dead[] can be removed: for each colour, with the owner always
+ * passing, the random player in cleanup mode for the other side captures them all. */
+static void assert_removable(const board_t *b, const uint8_t *dead, player_t *pl, int game_no)
+{
+    int np = board_points(b);
+    for (stone_t owner = STONE_BLACK; owner <= STONE_WHITE; owner++) {
+        bool any = false;
+        for (int p = 0; p < np; p++) any |= dead[p] && b->stones[p] == owner;
+        if (!any) continue;
+        game_t h;
+        memset(&h, 0, sizeof h);
+        game_init(&h, b->size, 7.0f);
+        for (int p = 0; p < np; p++)
+            if (b->stones[p]) game_setup(&h, p, (stone_t)b->stones[p]);
+        stone_t killer = stone_other(owner);
+        for (int m = 0; m < 4 * np; m++) {
+            int p;
+            pl->genmove(pl, &h, killer, GENMOVE_CLEANUP, &p);
+            game_play(&h, killer, p);
+            if (p == VERTEX_PASS) break;
+            game_play(&h, owner, VERTEX_PASS);
+        }
+        for (int p = 0; p < np; p++) {
+            char v[8];
+            if (dead[p] && b->stones[p] == owner)
+                ck_assert_msg(h.board.stones[p] != owner, "game %d: dead stone %s was not removed", game_no,
+                              vertex_format(p, b->size, v));
+        }
+        game_free(&h);
+    }
+}
+
 START_TEST(test_random_selfplay)
 {
-    int sizes[] = {2, 5, 9, 13, 19};
+    int sizes[] = {2, 5, 9, 13, 19}, selfplay_dead = 0, midgame_dead = 0;
     player_t *pl = player_random_new(7);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         for (int gi = 0; gi < (sizes[s] >= 13 ? 2 : 10) / (sizes[s] >= 13 ? 1 : WORK_SCALE); gi++) {
@@ -49,6 +82,16 @@ START_TEST(test_random_selfplay)
             stone_t c = STONE_BLACK;
             int limit = 4 * sizes[s] * sizes[s] + 50;
             while (!game_over(&g) && g.n_moves < limit) {
+                /* Mid-game snapshot: what the estimator calls dead must be capturable. */
+                if (sizes[s] == 9 && g.n_moves == 45 && gi < 6 / WORK_SCALE) {
+                    uint8_t st[BOARD_POINTS], dead[BOARD_POINTS];
+                    deadstones_estimate(&g.board, g.to_move, 9, st);
+                    for (int p = 0; p < 81; p++) {
+                        dead[p] = st[p] == STATUS_DEAD;
+                        midgame_dead += dead[p];
+                    }
+                    assert_removable(&g.board, dead, pl, gi + 1);
+                }
                 int p = VERTEX_NONE;
                 ck_assert_int_eq(pl->genmove(pl, &g, c, GENMOVE_NORMAL, &p), 0);
                 ck_assert_msg(p == VERTEX_PASS || (p >= 0 && p < sizes[s] * sizes[s]), "bad point %d", p);
@@ -58,6 +101,16 @@ START_TEST(test_random_selfplay)
                 c = stone_other(c);
             }
             ck_assert_msg(game_over(&g), "%dx%d game did not end in %d moves", sizes[s], sizes[s], limit);
+            /* Dead stones the estimator finds in the end position can be removed. */
+            if (sizes[s] == 9) {
+                uint8_t st[BOARD_POINTS], dead[BOARD_POINTS];
+                deadstones_estimate(&g.board, g.to_move, 5, st);
+                for (int p = 0; p < 81; p++) {
+                    dead[p] = st[p] == STATUS_DEAD;
+                    selfplay_dead += dead[p];
+                }
+                assert_removable(&g.board, dead, pl, gi + 1);
+            }
             /* At the end nothing but own eyes (or illegal points) is left for either side. */
             for (int p = 0; p < sizes[s] * sizes[s]; p++)
                 for (stone_t k = STONE_BLACK; k <= STONE_WHITE; k++)
@@ -65,6 +118,8 @@ START_TEST(test_random_selfplay)
             game_free(&g);
         }
     }
+    printf("random self-play: %d dead stones in 9x9 end positions, %d at move 45, all removable\n", selfplay_dead,
+           midgame_dead);
     pl->free(pl);
 }
 END_TEST
@@ -201,30 +256,8 @@ START_TEST(test_katago_end_positions)
         if (!nd) continue;
         with_dead++;
         if (removal_checked >= 8 / WORK_SCALE) continue;
-        /* Removability: each colour's dead stones, the owner always passing. */
         removal_checked++;
-        for (stone_t owner = STONE_BLACK; owner <= STONE_WHITE; owner++) {
-            game_t h;
-            memset(&h, 0, sizeof h);
-            game_init(&h, 9, 7.0f);
-            for (int p = 0; p < np; p++)
-                if (g.board.stones[p]) game_setup(&h, p, (stone_t)g.board.stones[p]);
-            stone_t killer = stone_other(owner);
-            for (int m = 0; m < 200; m++) {
-                int p;
-                pl->genmove(pl, &h, killer, GENMOVE_CLEANUP, &p);
-                game_play(&h, killer, p);
-                if (p == VERTEX_PASS) break;
-                game_play(&h, owner, VERTEX_PASS);
-            }
-            for (int p = 0; p < np; p++) {
-                char v[8];
-                if (dead[p] && g.board.stones[p] == owner)
-                    ck_assert_msg(h.board.stones[p] != owner, "game %d: dead stone %s was not removed", i + 1,
-                                  vertex_format(p, 9, v));
-            }
-            game_free(&h);
-        }
+        assert_removable(&g.board, dead, pl, i + 1);
     }
     game_free(&g);
     pl->free(pl);
