@@ -3,7 +3,8 @@
  * compiler with the project's warnings); the kernels themselves are in the .cu files.
  *
  * backend_cuda() initializes on first call: it returns NULL when the CUDA runtime finds no
- * usable device (no driver, no GPU, CUDA_VISIBLE_DEVICES empty), otherwise it creates the
+ * usable device (no driver, no GPU, CUDA_VISIBLE_DEVICES empty, or a GPU older than sm_80,
+ * which gets a line on stderr), otherwise it creates the
  * stream on the current device (device 0 unless the program chose another) and returns the
  * table. Call it first from one thread (the initialization is not locked); the ops queue work
  * on the one stream, so the backend is meant to be driven by one host thread.
@@ -17,11 +18,15 @@
  * Every CUDA call is checked and dies with file:line and the error string.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cuda_runtime_api.h>
 
 #include "kernels/backend.h"
 #include "kernels/cuda/ops_cuda.h"
+
+/* Oldest compute capability (major) the fatbin of kernels/cuda/meson.build can run on. */
+#define KERNELS_CUDA_MIN_MAJOR 8
 
 static cudaStream_t g_stream;
 
@@ -392,13 +397,33 @@ static backend_t cuda_backend = {
     .adamw_update = cuda_adamw_update,
 };
 
+/* 1 when the runtime sees a device this build's kernels can run on, else 0 (no driver, no
+ * GPU: silently; a GPU older than the fatbin's oldest target: with a line on stderr). */
+static int cuda_device_usable(void)
+{
+    int n = 0, dev = 0, major = 0, minor = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n <= 0) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    KERNELS_CUDA_CHECK(cudaGetDevice(&dev));
+    KERNELS_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+    KERNELS_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+    if (major < KERNELS_CUDA_MIN_MAJOR) {
+        /* the fatbin has sm_80/sm_90 code and compute_90 PTX: nothing an older GPU can run */
+        fprintf(stderr, "%s:%d: GPU %d is sm_%d%d; this build's CUDA kernels need sm_%d0 or "
+                "newer (add a -gencode line in kernels/cuda/meson.build): no CUDA backend\n",
+                __FILE__, __LINE__, dev, major, minor, KERNELS_CUDA_MIN_MAJOR);
+        return 0;
+    }
+    return 1;
+}
+
 const backend_t *backend_cuda(void)
 {
     static int state;   /* 0: not tried yet, 1: ready, -1: no usable device */
     if (state == 0) {
-        int n = 0;
-        if (cudaGetDeviceCount(&n) != cudaSuccess || n <= 0) {
-            (void)cudaGetLastError();
+        if (!cuda_device_usable()) {
             state = -1;
         } else {
             KERNELS_CUDA_CHECK(cudaStreamCreate(&g_stream));
