@@ -21,7 +21,8 @@
 #include "kernels/cuda/ops_cuda.h"
 
 #define CUDA_CHECK(call) kernels_cuda_check_at((call), #call, __FILE__, __LINE__)
-#define CUDA_CHECK_LAUNCH() kernels_cuda_check_at(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
+#define CUDA_CHECK_LAUNCH() \
+    kernels_cuda_check_at(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
 #define CUBLAS_CHECK(call) kernels_cublas_check_at((call), #call, __FILE__, __LINE__)
 
 void kernels_cublas_check_at(cublasStatus_t st, const char *what, const char *file, int line);

@@ -43,7 +43,8 @@ __global__ static void gelu_backward_kernel(float *dinp, const float *dout, cons
         float x = inp[i];
         float th = tanhf(GELU_K * (x + 0.044715f * x * x * x));
         float sech2 = 1.0f - th * th;
-        float g = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+        float g = 0.5f * (1.0f + th) +
+                  0.5f * x * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
         dinp[i] += dout[i] * g;
     }
 }

@@ -3,9 +3,9 @@
  * Each op is `<name>_cuda(<exactly the arguments of the CPU function>, cudaStream_t stream)`:
  * same shapes, same forward-overwrites / backward-accumulates (+=) conventions, same NULL
  * gradient rules (see ops.h). Tensor pointers are device memory; configuration (attn_dims_t,
- * FSQ levels) is host memory, as in ops.h. Work is queued on `stream` and returns before it
- * has run; nothing here synchronizes except norm_sq_accumulate's second pass, which is also
- * just queued. Errors (a failed launch, a cuBLAS status) die with file:line and the error string.
+ * FSQ levels) is host memory, as in ops.h. Work is queued on `stream` and the call returns
+ * before it has run; no op waits for the device. Errors (a failed launch, a cuBLAS status) die
+ * with file:line and the error string.
  *
  * cuBLAS: the ops that multiply matrices share one process-wide cuBLAS handle (created on first
  * use, math mode CUBLAS_DEFAULT_MATH: plain FP32, no TF32) and bind it to `stream` before each
