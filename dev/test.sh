@@ -44,7 +44,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 tally build-asan
 
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-if [ -x "$CUDA_HOME/bin/nvcc" ]; then
+if grep -q 'kernels/cuda' build/build.ninja 2>/dev/null; then
+    step "CUDA: build/ already compiled and linked with CUDA (cuda=auto found it); its cuda suite ran above"
+elif [ -x "$CUDA_HOME/bin/nvcc" ]; then
     step "CUDA build (-Dcuda=enabled): compile, link, run the CUDA suite (skips without a GPU)"
     if [ ! -f build-cuda/build.ninja ]; then
         PATH="$CUDA_HOME/bin:$PATH" meson setup build-cuda --buildtype=release -Dcuda=enabled -Dwerror=true >/dev/null
