@@ -23,7 +23,7 @@
 #include "eval/plot.h"
 #include "eval/ratings.h"
 #include "eval/report.h"
-#include "model/sha256.h"
+#include "engine/sha256.h"
 
 #define DEFAULT_DB "runs/videogo.db"
 #define DEFAULT_ANCHOR "gnugo --level 10"
@@ -186,8 +186,8 @@ static int run_variant(variant_t *v, const char *player, uint64_t seed, const go
     if (rc) return -1;
     v->ran = true;
     if (!db) return 0;
-    char wsha[MODEL_SHA256_HEX_CHARS + 1] = "";
-    if (v->path[0] && model_sha256_file_hex(v->path, wsha)) {
+    char wsha[SHA256_HEX_CHARS + 1] = "";
+    if (v->path[0] && sha256_file_hex(v->path, wsha)) {
         snprintf(v->error, sizeof v->error, "cannot read %.200s for its SHA-256: %s", v->path, strerror(errno));
         return -1;
     }
@@ -369,8 +369,8 @@ int cmd_eval(int argc, char **argv)
         free(vs);
         return 1;
     }
-    char set_sha[MODEL_SHA256_HEX_CHARS + 1];
-    if (model_sha256_file_hex(set_path, set_sha)) set_sha[0] = 0;
+    char set_sha[SHA256_HEX_CHARS + 1];
+    if (sha256_file_hex(set_path, set_sha)) set_sha[0] = 0;
     db_t *db = NULL;
     if (!no_db) {
         if (!strcmp(db_path, DEFAULT_DB)) ensure_db_dir(db_path);

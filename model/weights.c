@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "engine/util.h"
-#include "model/sha256.h"
+#include "engine/sha256.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "weights.c reads and writes little-endian GGUF with memcpy: little-endian hosts only"
@@ -470,9 +470,9 @@ int weights_writer_save(weights_writer_t *w, const char *path, char *err, size_t
     buf_str(&h, w->command, strlen(w->command));
     buf_str(&h, KEY_SHA, strlen(KEY_SHA));
     buf_u32(&h, WEIGHTS_KV_STR);
-    buf_u64(&h, MODEL_SHA256_HEX_CHARS);
+    buf_u64(&h, SHA256_HEX_CHARS);
     size_t sha_at = h.n;
-    for (int i = 0; i < MODEL_SHA256_HEX_CHARS; i++) buf_put(&h, "0", 1);
+    for (int i = 0; i < SHA256_HEX_CHARS; i++) buf_put(&h, "0", 1);
     uint64_t offset = 0;
     for (size_t i = 0; i < w->n_tensors; i++) {
         const wtensor_t *t = &w->tensors[i];
@@ -485,19 +485,19 @@ int weights_writer_save(weights_writer_t *w, const char *path, char *err, size_t
     }
     buf_put(&h, zeros, align_up(h.n, WEIGHTS_ALIGNMENT) - h.n);
 
-    model_sha256_t s;
-    model_sha256_init(&s);
-    model_sha256_update(&s, h.p, h.n);
+    sha256_t s;
+    sha256_init(&s);
+    sha256_update(&s, h.p, h.n);
     for (size_t i = 0; i < w->n_tensors; i++) {
         const wtensor_t *t = &w->tensors[i];
-        model_sha256_update(&s, t->data, t->nbytes);
-        model_sha256_update(&s, zeros, align_up(t->nbytes, WEIGHTS_ALIGNMENT) - t->nbytes);
+        sha256_update(&s, t->data, t->nbytes);
+        sha256_update(&s, zeros, align_up(t->nbytes, WEIGHTS_ALIGNMENT) - t->nbytes);
     }
-    uint8_t digest[MODEL_SHA256_DIGEST_BYTES];
-    char hex[MODEL_SHA256_HEX_CHARS + 1];
-    model_sha256_final(&s, digest);
-    model_sha256_hex(digest, hex);
-    memcpy(h.p + sha_at, hex, MODEL_SHA256_HEX_CHARS);
+    uint8_t digest[SHA256_DIGEST_BYTES];
+    char hex[SHA256_HEX_CHARS + 1];
+    sha256_final(&s, digest);
+    sha256_hex(digest, hex);
+    memcpy(h.p + sha_at, hex, SHA256_HEX_CHARS);
 
     size_t tlen = strlen(path) + 32;
     char *tmp = xmalloc(tlen);
@@ -855,8 +855,8 @@ static int check_videogo_keys(parse_t *ps, const weights_kv_t **sha)
         return fail(ps, "%s is missing or not a non-empty string", KEY_ARCH);
     if (!ps->command) return fail(ps, "%s is missing or not a string", KEY_COMMAND);
     *sha = weights_find_kv(w, KEY_SHA);
-    if (!*sha || (*sha)->type != WEIGHTS_KV_STR || strlen((*sha)->str) != MODEL_SHA256_HEX_CHARS ||
-        strspn((*sha)->str, "0123456789abcdef") != MODEL_SHA256_HEX_CHARS)
+    if (!*sha || (*sha)->type != WEIGHTS_KV_STR || strlen((*sha)->str) != SHA256_HEX_CHARS ||
+        strspn((*sha)->str, "0123456789abcdef") != SHA256_HEX_CHARS)
         return fail(ps, "%s is missing or not 64 lower-case hex digits", KEY_SHA);
     return 0;
 }
@@ -864,18 +864,18 @@ static int check_videogo_keys(parse_t *ps, const weights_kv_t **sha)
 static int check_sha(parse_t *ps, const weights_kv_t *sha)
 {
     const weights_t *w = ps->w;
-    char zeros[MODEL_SHA256_HEX_CHARS];
+    char zeros[SHA256_HEX_CHARS];
     memset(zeros, '0', sizeof zeros);
-    model_sha256_t s;
-    model_sha256_init(&s);
-    model_sha256_update(&s, w->data, sha->value_offset);
-    model_sha256_update(&s, zeros, sizeof zeros);
-    size_t after = sha->value_offset + MODEL_SHA256_HEX_CHARS;
-    model_sha256_update(&s, w->data + after, w->size - after);
-    uint8_t d[MODEL_SHA256_DIGEST_BYTES];
-    char hex[MODEL_SHA256_HEX_CHARS + 1];
-    model_sha256_final(&s, d);
-    model_sha256_hex(d, hex);
+    sha256_t s;
+    sha256_init(&s);
+    sha256_update(&s, w->data, sha->value_offset);
+    sha256_update(&s, zeros, sizeof zeros);
+    size_t after = sha->value_offset + SHA256_HEX_CHARS;
+    sha256_update(&s, w->data + after, w->size - after);
+    uint8_t d[SHA256_DIGEST_BYTES];
+    char hex[SHA256_HEX_CHARS + 1];
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
     if (strcmp(hex, sha->str)) return fail(ps, "checksum mismatch: file is corrupted");
     return 0;
 }

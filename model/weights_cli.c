@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/sha256.h"
+#include "engine/sha256.h"
 #include "model/weights.h"
 
 static void usage(FILE *f)
@@ -100,10 +100,10 @@ static void print_kv(const weights_kv_t *kv)
 
 static int inspect(const char *path)
 {
-    char err[WEIGHTS_ERR_LEN], hex[MODEL_SHA256_HEX_CHARS + 1];
+    char err[WEIGHTS_ERR_LEN], hex[SHA256_HEX_CHARS + 1];
     weights_t w;
     printf("file          %s\n", path);
-    if (model_sha256_file_hex(path, hex) != 0) {
+    if (sha256_file_hex(path, hex) != 0) {
         perror(path);
         return 1;
     }

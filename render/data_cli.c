@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/sha256.h"
 #include "engine/util.h"
 #include "render/dataset.h"
 
@@ -131,7 +132,7 @@ static int data_info(int argc, char **argv)
         printf("  sources (%u):\n", in->n_sources);
         for (uint32_t s = 0; s < in->n_sources; s++) {
             char hex[65];
-            dataset_sha256_hex(in->sources[s].sha256, hex);
+            sha256_hex(in->sources[s].sha256, hex);
             printf("    %-24s %10" PRIu64 " bytes  %6u games  sha256 %s\n", in->sources[s].name,
                    in->sources[s].size, in->sources[s].n_games, hex);
         }

@@ -116,9 +116,6 @@ typedef struct {
 
 uint64_t dataset_fnv1a64(const char *s);
 
-/* 64 lowercase hex digits + NUL of a source's sha256 (compare with `sha256sum`). */
-void dataset_sha256_hex(const uint8_t d[32], char hex[65]);
-
 /* True if game `game_index` of the file with base name `name` is in validation. */
 bool dataset_is_val(const char *name, uint32_t game_index, uint64_t seed, uint32_t val_modulus);
 

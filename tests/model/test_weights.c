@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "engine/util.h"
-#include "model/sha256.h"
+#include "engine/sha256.h"
 #include "model/weights.h"
 
 #define FIXTURE_COMMAND "VIDEOGO_WRITE_FIXTURE=tests/data/model/tiny.gguf build/tests/test_model_weights"
@@ -82,8 +82,8 @@ static void write_file(const char *path, const void *p, size_t n)
 static void hex_of(const void *p, size_t n, char hex[65])
 {
     uint8_t d[32];
-    model_sha256(p, n, d);
-    model_sha256_hex(d, hex);
+    sha256(p, n, d);
+    sha256_hex(d, hex);
 }
 
 START_TEST(test_sha256_vectors)
@@ -99,19 +99,19 @@ START_TEST(test_sha256_vectors)
     /* One million 'a', fed in uneven pieces through the incremental interface. */
     char a[1000];
     memset(a, 'a', sizeof a);
-    model_sha256_t s;
-    model_sha256_init(&s);
+    sha256_t s;
+    sha256_init(&s);
     size_t done = 0, step = 1;
     while (done < 1000000) {
         size_t n = step < 1000000 - done ? step : 1000000 - done;
         if (n > sizeof a) n = sizeof a;
-        model_sha256_update(&s, a, n);
+        sha256_update(&s, a, n);
         done += n;
         step = step * 7 % 997 + 1;
     }
     uint8_t d[32];
-    model_sha256_final(&s, d);
-    model_sha256_hex(d, hex);
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
     ck_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 END_TEST
@@ -125,11 +125,11 @@ START_TEST(test_sha256_pieces)
     for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)rng_next(&r);
     for (size_t n = 0; n <= sizeof msg; n++) {
         uint8_t d1[32], d2[32];
-        model_sha256(msg, n, d1);
-        model_sha256_t s;
-        model_sha256_init(&s);
-        for (size_t i = 0; i < n; i++) model_sha256_update(&s, msg + i, 1);
-        model_sha256_final(&s, d2);
+        sha256(msg, n, d1);
+        sha256_t s;
+        sha256_init(&s);
+        for (size_t i = 0; i < n; i++) sha256_update(&s, msg + i, 1);
+        sha256_final(&s, d2);
         ck_assert_msg(!memcmp(d1, d2, 32), "length %zu", n);
     }
 }
@@ -838,7 +838,7 @@ START_TEST(test_cli)
     const char *path = tmp_path("full.gguf");
     save_full(path);
     char cmd[2048], *out, hex[65];
-    ck_assert_int_eq(model_sha256_file_hex(path, hex), 0);
+    ck_assert_int_eq(sha256_file_hex(path, hex), 0);
     snprintf(cmd, sizeof cmd, "'%s' weights inspect '%s' 2>&1", bin, path);
     ck_assert_int_eq(run_capture(cmd, &out), 0);
     ck_assert_ptr_nonnull(strstr(out, "magic         GGUF"));

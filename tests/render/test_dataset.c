@@ -13,6 +13,7 @@
 
 #include "engine/game.h"
 #include "engine/sgf.h"
+#include "engine/sha256.h"
 #include "engine/util.h"
 #include "render/dataset.h"
 #include "render/sym.h"
@@ -158,13 +159,13 @@ START_TEST(test_build_round_trip)
             ck_assert_int_eq(stat(path, &st), 0);
             ck_assert((uint64_t)st.st_size == in->sources[s].size);
             char hex[65], mine[65];
-            dataset_sha256_hex(in->sources[s].sha256, mine);
+            sha256_hex(in->sources[s].sha256, mine);
             if (sha256sum_hex(path, hex) == 0) ck_assert_str_eq(mine, hex);
         }
         ck_assert_uint_eq(in->sources[1].n_games, 5);
     }
     char hex[65];
-    dataset_sha256_hex(dataset_info(ds[0])->sources[1].sha256, hex);
+    sha256_hex(dataset_info(ds[0])->sources[1].sha256, hex);
     ck_assert_str_eq(hex, "59289b65b9b5f9d4b6cc0f03dd19babfb57632143813ecbeb596ab9bde812ee9");
 
     render_ctx_t *ctx = render_ctx_new(9, 64), *ctx13 = render_ctx_new(13, 64);
