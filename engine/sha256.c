@@ -1,7 +1,7 @@
 /* sha256.c: SHA-256 per FIPS 180-4 section 6.2, a straightforward one-block-at-a-time
  * implementation (no SIMD: a few hundred MB/s is plenty for weights files). Tested against
  * the FIPS 180-2 example vectors and sha256sum in tests/model/test_weights.c. */
-#include "model/sha256.h"
+#include "engine/sha256.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +19,7 @@ static const uint32_t k256[64] = {
 
 static inline uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-static void model_sha256_block(uint32_t h[8], const uint8_t *p)
+static void sha256_block(uint32_t h[8], const uint8_t *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -53,7 +53,7 @@ static void model_sha256_block(uint32_t h[8], const uint8_t *p)
     h[7] += hh;
 }
 
-void model_sha256_init(model_sha256_t *s)
+void sha256_init(sha256_t *s)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -62,7 +62,7 @@ void model_sha256_init(model_sha256_t *s)
     s->nbuf = 0;
 }
 
-void model_sha256_update(model_sha256_t *s, const void *data, size_t n)
+void sha256_update(sha256_t *s, const void *data, size_t n)
 {
     const uint8_t *p = data;
     s->nbytes += n;
@@ -73,21 +73,21 @@ void model_sha256_update(model_sha256_t *s, const void *data, size_t n)
         p += take;
         n -= take;
         if (s->nbuf < 64) return;
-        model_sha256_block(s->h, s->buf);
+        sha256_block(s->h, s->buf);
         s->nbuf = 0;
     }
-    for (; n >= 64; p += 64, n -= 64) model_sha256_block(s->h, p);
+    for (; n >= 64; p += 64, n -= 64) sha256_block(s->h, p);
     if (n) memcpy(s->buf, p, n);
     s->nbuf = n;
 }
 
-void model_sha256_final(model_sha256_t *s, uint8_t out[MODEL_SHA256_DIGEST_BYTES])
+void sha256_final(sha256_t *s, uint8_t out[SHA256_DIGEST_BYTES])
 {
     uint64_t bits = s->nbytes * 8;
     uint8_t pad[72] = {0x80};
     size_t padlen = (s->nbuf < 56 ? 56 : 120) - s->nbuf; /* so that nbuf + padlen = 56 mod 64 */
     for (int i = 0; i < 8; i++) pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    model_sha256_update(s, pad, padlen + 8);
+    sha256_update(s, pad, padlen + 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
@@ -96,38 +96,38 @@ void model_sha256_final(model_sha256_t *s, uint8_t out[MODEL_SHA256_DIGEST_BYTES
     }
 }
 
-void model_sha256(const void *data, size_t n, uint8_t out[MODEL_SHA256_DIGEST_BYTES])
+void sha256(const void *data, size_t n, uint8_t out[SHA256_DIGEST_BYTES])
 {
-    model_sha256_t s;
-    model_sha256_init(&s);
-    model_sha256_update(&s, data, n);
-    model_sha256_final(&s, out);
+    sha256_t s;
+    sha256_init(&s);
+    sha256_update(&s, data, n);
+    sha256_final(&s, out);
 }
 
-void model_sha256_hex(const uint8_t digest[MODEL_SHA256_DIGEST_BYTES], char hex[MODEL_SHA256_HEX_CHARS + 1])
+void sha256_hex(const uint8_t digest[SHA256_DIGEST_BYTES], char hex[SHA256_HEX_CHARS + 1])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < MODEL_SHA256_DIGEST_BYTES; i++) {
+    for (int i = 0; i < SHA256_DIGEST_BYTES; i++) {
         hex[2 * i] = digits[digest[i] >> 4];
         hex[2 * i + 1] = digits[digest[i] & 15];
     }
-    hex[MODEL_SHA256_HEX_CHARS] = '\0';
+    hex[SHA256_HEX_CHARS] = '\0';
 }
 
-int model_sha256_file_hex(const char *path, char hex[MODEL_SHA256_HEX_CHARS + 1])
+int sha256_file_hex(const char *path, char hex[SHA256_HEX_CHARS + 1])
 {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
-    model_sha256_t s;
-    model_sha256_init(&s);
+    sha256_t s;
+    sha256_init(&s);
     uint8_t buf[1 << 16];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) model_sha256_update(&s, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, n);
     int bad = ferror(f);
     fclose(f);
     if (bad) return -1;
-    uint8_t d[MODEL_SHA256_DIGEST_BYTES];
-    model_sha256_final(&s, d);
-    model_sha256_hex(d, hex);
+    uint8_t d[SHA256_DIGEST_BYTES];
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
     return 0;
 }
