@@ -16,6 +16,7 @@ static const command_t commands[] = {
     {"render", cmd_render, "render a game's video: one PNG per move, one frame, or a contact sheet"},
     {"data", cmd_data, "build training shards from the SGF games (data build), inspect them (data info)"},
     {"bench", cmd_bench, "benchmarks (bench render, ...)"},
+    {"train", cmd_train, "train a network from the game videos (train tokenizer, ...); resumable"},
     {"weights", cmd_weights, "inspect or check a weights/checkpoint file (GGUF v3): header, tensors, SHA-256"},
     {"eval", cmd_eval, "Video-GoBench figures for a player (eval gobench), stored in SQLite"},
     {"match", cmd_match, "play two GTP engines against each other; every game saved in SQLite; resumable"},

@@ -22,6 +22,7 @@ typedef struct {
 static const bench_entry_t benches[] = {
     {"render", cmd_bench_render, "frames/s of the frame renderer at 256/128/64 px, one core"},
     {"engine", cmd_bench_engine, "ns/move of board_play, game_play (superko), SGF replay; dead-stone ms"},
+    {"tokenizer", cmd_bench_tokenizer, "encode/decode ms per frame of the frame tokenizer, vs rendering"},
     {"kernels", cmd_bench_kernels, "GFLOP/s of matmul and a transformer block fwd+bwd vs sgemm peak"},
 };
 

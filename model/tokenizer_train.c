@@ -1,0 +1,630 @@
+/* tokenizer_train.c: `videogo train tokenizer` (training loop with checkpoints, exact resume,
+ * SQLite log, periodic evaluation), its evaluation (`--eval WEIGHTS`: board-exact
+ * reconstruction, codebook usage) and `videogo bench tokenizer` (encode/decode ms per frame).
+ *
+ * Data: frames of the training shard (render/dataset.h) drawn uniformly at random with a
+ * random symmetry (0..7), rendered on the fly at the preset's frame size; a share
+ * (--random-frac) are random legal positions instead (k random legal moves from the empty
+ * board, k uniform in 0..max), which cover dense and unusual boards the games rarely show.
+ * Frames only: the move labels of the shard are never read.
+ *
+ * Exact resume: the checkpoint (model/checkpoint.h) holds parameters, both AdamW moments,
+ * the step and the trainer's RNG, which draws everything random (frames, symmetries, random
+ * positions); evaluation uses its own fixed sample. Same --threads => bit-identical run.
+ *
+ * SQLite: the run and its log go to eval/db.h's training tables (db_train_*). model/ sits
+ * below eval/ in the library order, so this file reaches eval's functions only through the
+ * videogo executable's link (the same way render/bench_cli.c reaches each folder's bench):
+ * the tests link model without this file's entry points and never pull it in. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "engine/board.h"
+#include "engine/util.h"
+#include "eval/db.h"
+#include "kernels/backend.h"
+#include "model/checkpoint.h"
+#include "engine/sha256.h"
+#include "model/tokenizer.h"
+#include "model/train.h"
+#include "render/dataset.h"
+#include "render/render.h"
+#include "render/sym.h"
+
+/* ---- frames ---------------------------------------------------------------------------- */
+
+/* A random position: k legal random moves, alternating colours, from the empty board. */
+static void random_position(board_t *b, int size, rng_t *r, int max_moves)
+{
+    board_init(b, size);
+    int k = (int)rng_below(r, (uint32_t)max_moves + 1);
+    stone_t c = STONE_BLACK;
+    int np = size * size;
+    for (int m = 0; m < k; m++) {
+        for (int tries = 0; tries < 8; tries++) {
+            int p = (int)rng_below(r, (uint32_t)np);
+            if (board_play(b, c, p, NULL, NULL) == MOVE_OK) break;
+        }
+        c = stone_other(c);
+    }
+}
+
+typedef struct {
+    dataset_t *ds;
+    render_ctx_t *ctx;
+    int size, px;
+    double random_frac;
+} sampler_t;
+
+/* B frames into rgb; their boards into stones[B * size*size] if not NULL. */
+static void sample_batch(sampler_t *s, rng_t *r, int B, uint8_t *rgb, uint8_t *stones)
+{
+    const size_t fb = (size_t)render_frame_bytes(s->px);
+    const int np = s->size * s->size;
+    uint64_t nf = dataset_info(s->ds)->n_frames;
+    uint8_t raw[BOARD_POINTS], st[BOARD_POINTS];
+    for (int b = 0; b < B; b++) {
+        if (s->random_frac > 0 && rng_uniform(r) < s->random_frac) {
+            board_t bd;
+            random_position(&bd, s->size, r, np);
+            memcpy(st, bd.stones, (size_t)np);
+        } else {
+            uint64_t i = rng_next(r) % nf;
+            int sym = (int)rng_below(r, SYM_COUNT);
+            if (dataset_frame(s->ds, i, 0, raw, NULL)) die("shard frame %llu unreadable", (unsigned long long)i);
+            sym_stones(st, raw, s->size, sym);
+        }
+        render_ctx_stones(s->ctx, st, rgb + (size_t)b * fb);
+        if (stones) memcpy(stones + (size_t)b * np, st, (size_t)np);
+    }
+}
+
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+typedef struct {
+    int frames;
+    int exact;            /* frames whose decoded board reads back exactly */
+    long point_errors;    /* intersections read wrong, over all frames */
+    long point_map[BOARD_POINTS]; /* the same per intersection (row-major) */
+    double mse;           /* pixel MSE in [-1,1] units */
+    double perplexity;    /* exp(entropy) of the code histogram */
+    long codes_used;      /* distinct codes */
+    long codebook;
+    double encode_ms, decode_ms;
+} tok_eval_t;
+
+/* n validation frames: frame i = (k * stride) of the shard, symmetry k % 8 (a fixed sample
+ * independent of the trainer's RNG). */
+static void tokenizer_evaluate(tokenizer_t *t, dataset_t *val, int n, tok_eval_t *e)
+{
+    const int size = t->cfg.board_size, px = t->cfg.px, T = t->T, np = size * size;
+    render_ctx_t *ctx = render_ctx_new(size, px);
+    if (!ctx) die("render_ctx_new(%d, %d) failed", size, px);
+    uint64_t nf = dataset_info(val)->n_frames;
+    if ((uint64_t)n > nf * SYM_COUNT) n = (int)(nf * SYM_COUNT);
+    const size_t fb = (size_t)render_frame_bytes(px);
+    const int chunk = 64;
+    uint8_t *rgb = xmalloc(chunk * fb), *dec = xmalloc(chunk * fb);
+    uint8_t *st = xmalloc((size_t)chunk * np);
+    int *codes = xmalloc((size_t)chunk * T * sizeof(int));
+    long K = tokenizer_codebook(&t->cfg);
+    long *hist = xcalloc((size_t)K, sizeof(long));
+    memset(e, 0, sizeof *e);
+    e->codebook = K;
+    double stride = (double)nf / (double)(n < 1 ? 1 : n);
+    double sq = 0;
+    for (int k0 = 0; k0 < n; k0 += chunk) {
+        int nb = n - k0 < chunk ? n - k0 : chunk;
+        for (int j = 0; j < nb; j++) {
+            int k = k0 + j;
+            uint64_t i = (uint64_t)(k * stride) % nf;
+            if (dataset_frame(val, i, k % SYM_COUNT, st + (size_t)j * np, NULL)) die("validation frame unreadable");
+            render_ctx_stones(ctx, st + (size_t)j * np, rgb + (size_t)j * fb);
+        }
+        double t0 = time_wall();
+        tokenizer_encode(t, rgb, nb, codes);
+        double t1 = time_wall();
+        tokenizer_decode(t, codes, nb, dec);
+        double t2 = time_wall();
+        e->encode_ms += (t1 - t0) * 1e3;
+        e->decode_ms += (t2 - t1) * 1e3;
+        for (int q = 0; q < nb * T; q++) hist[codes[q]]++;
+        for (int j = 0; j < nb; j++) {
+            board_t rb;
+            render_board_read(dec + (size_t)j * fb, px, size, &rb);
+            int wrong = 0;
+            for (int p = 0; p < np; p++) {
+                int w = rb.stones[p] != st[(size_t)j * np + p];
+                wrong += w;
+                e->point_map[p] += w;
+            }
+            e->point_errors += wrong;
+            e->exact += wrong == 0;
+        }
+        for (size_t q = 0; q < (size_t)nb * fb; q++) {
+            double d = ((double)dec[q] - (double)rgb[q]) / 127.5;
+            sq += d * d;
+        }
+    }
+    e->frames = n;
+    e->mse = sq / ((double)n * (double)fb);
+    double H = 0, tot = (double)n * T;
+    for (long c = 0; c < K; c++)
+        if (hist[c]) {
+            double p = (double)hist[c] / tot;
+            H -= p * log(p);
+            e->codes_used++;
+        }
+    e->perplexity = exp(H);
+    e->encode_ms /= n;
+    e->decode_ms /= n;
+    free(hist);
+    free(codes);
+    free(st);
+    free(dec);
+    free(rgb);
+    render_ctx_free(ctx);
+}
+
+static void eval_print(FILE *f, const tok_eval_t *e)
+{
+    fprintf(f,
+            "board-exact %d/%d = %.4f%%  point errors %ld  pixel mse %.5f  perplexity %.1f  codes used %ld/%ld "
+            "(%.2f%%)  encode %.3f ms/frame  decode %.3f ms/frame\n",
+            e->exact, e->frames, 100.0 * e->exact / (e->frames ? e->frames : 1), e->point_errors, e->mse,
+            e->perplexity, e->codes_used, e->codebook, 100.0 * (double)e->codes_used / (double)e->codebook,
+            e->encode_ms, e->decode_ms);
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------- */
+
+static void save_checkpoint(const tokenizer_t *t, const char *path, const checkpoint_state_t *st, int argc,
+                            char **argv, double elapsed_s, long batch)
+{
+    weights_writer_t *w = checkpoint_writer_new("tokenizer", st);
+    weights_writer_set_command(w, argc, argv);
+    tokenizer_config_write(w, &t->cfg);
+    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
+    weights_writer_kv_u64(w, "train.batch", (uint64_t)batch);
+    size_t bytes = t->n_params * sizeof(float);
+    float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
+    t->be->to_host(p, t->param, bytes);
+    t->be->to_host(m, t->m, bytes);
+    t->be->to_host(v, t->v, bytes);
+    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
+        const tokenizer_param_t *pp = &t->params[i];
+        checkpoint_writer_param(w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset);
+    }
+    free(p);
+    free(m);
+    free(v);
+    char err[WEIGHTS_ERR_LEN];
+    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
+    weights_writer_free(w);
+}
+
+/* Loads a checkpoint into a new tokenizer (its config comes from the file). */
+static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, int max_batch, checkpoint_state_t *st,
+                                    double *elapsed_s)
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    if (checkpoint_open(&w, path, "tokenizer", st, err, sizeof err))
+        die("%s\nhint: start a new run without --resume, or point --ckpt at a tokenizer checkpoint", err);
+    tokenizer_config_t cfg;
+    tokenizer_config_read(&w, &cfg);
+    double el = 0;
+    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
+    *elapsed_s = el;
+    tokenizer_t *t = tokenizer_new(&cfg, be, max_batch, 0);
+    tokenizer_zero_grad(t); /* allocates grad, m, v */
+    size_t bytes = t->n_params * sizeof(float);
+    float *p = xcalloc(t->n_params, sizeof(float)), *m = xcalloc(t->n_params, sizeof(float)),
+          *v = xcalloc(t->n_params, sizeof(float));
+    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
+        const tokenizer_param_t *pp = &t->params[i];
+        if (checkpoint_read_param(&w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset,
+                                  v + pp->offset, err, sizeof err))
+            die("%s: %s\nhint: the checkpoint was written for other hyperparameters", path, err);
+    }
+    if (weights_check_all_used(&w, err, sizeof err)) die("%s: %s", path, err);
+    be->to_device(t->param, p, bytes);
+    be->to_device(t->m, m, bytes);
+    be->to_device(t->v, v, bytes);
+    free(p);
+    free(m);
+    free(v);
+    weights_close(&w);
+    return t;
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: videogo train tokenizer [--preset cpu|paper|tiny] [--resume] [options]\n"
+            "       videogo train tokenizer --eval WEIGHTS [--val SHARD] [--eval-frames N]\n"
+            "\n"
+            "Trains the frame tokenizer (model/tokenizer.h) as an autoencoder on frames rendered\n"
+            "from the training shard (build it with `videogo data build`), 8 symmetries, plus\n"
+            "random legal positions. Loss: pixel MSE (+ --l1 x L1) in [-1,1] units.\n"
+            "Progress on stderr; the run and its loss/throughput go to SQLite (--db).\n"
+            "\n"
+            "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
+            "  --hidden H          override the preset's MLP width\n"
+            "  --margin M          override the encoder's patch margin (pixels)\n"
+            "  --disc X            override the intersection-disc loss weight\n"
+            "  --train SHARD       default shards/katago9-train.vgs\n"
+            "  --val SHARD         default shards/katago9-val.vgs\n"
+            "  --out FILE          weights written at every evaluation and at the end\n"
+            "                      (default runs/tokenizer-<preset>.gguf)\n"
+            "  --ckpt FILE         checkpoint (default runs/tokenizer-<preset>.ckpt)\n"
+            "  --resume            continue the run in --ckpt exactly where it stopped\n"
+            "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
+            "  --minutes M         stop (checkpoint, weights) after M minutes of this process\n"
+            "  --batch B           frames per step (default 32)\n"
+            "  --lr X              peak learning rate (default 1e-3), --warmup N (default 200)\n"
+            "  --l1 X              L1 weight (default 0)\n"
+            "  --random-frac X     share of random legal positions (default 0.25)\n"
+            "  --seed S            initialization and data seed (default 1)\n"
+            "  --threads N         CPU threads (default 1)\n"
+            "  --ckpt-every S      seconds between checkpoints (default 180)\n"
+            "  --eval-every N      steps between evaluations (default 1000), --eval-frames N (1024)\n"
+            "  --log-every N       steps between progress lines (default 50)\n"
+            "  --db FILE           SQLite database (default runs/videogo.db); --no-db to skip\n"
+            "  --eval WEIGHTS      only evaluate WEIGHTS on the validation shard and exit\n");
+}
+
+static void mkdir_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    *slash = 0;
+    for (char *q = dir + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            mkdir(dir, 0777);
+            *q = '/';
+        }
+    if (mkdir(dir, 0777) && errno != EEXIST) die("cannot create %s: %s", dir, strerror(errno));
+}
+
+static int parse_int(const char *s, const char *opt, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi) die("%s: '%s' is not an integer in %ld..%ld", opt, s, lo, hi);
+    return (int)v;
+}
+
+static double parse_double(const char *s, const char *opt)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v)) die("%s: '%s' is not a number", opt, s);
+    return v;
+}
+
+static void file_sha256_hex(const char *path, char hex[65])
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    hex[0] = 0;
+    if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) return;
+    const char *s = NULL;
+    if (!weights_get_str(&w, "videogo.sha256", &s) && s) snprintf(hex, 65, "%s", s);
+    weights_close(&w);
+}
+
+int cmd_train_tokenizer(int argc, char **argv)
+{
+    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
+    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db", *eval_only = NULL;
+    char out_buf[256], ckpt_buf[256];
+    int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_frames = 1024, log_every = 50;
+    int hidden = 0, use_db = 1, margin = -1;
+    double disc = -1;
+    long steps = 20000;
+    double lr_max = 1e-3, l1 = 0, random_frac = 0.25, minutes = 0, ckpt_every = 180;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            train_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--no-db")) { use_db = 0; continue; }
+        if (!v) {
+            fprintf(stderr, "videogo train tokenizer: unknown option or missing value: %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--hidden")) hidden = parse_int(v, a, 1, 65536);
+        else if (!strcmp(a, "--margin")) margin = parse_int(v, a, 0, 4096);
+        else if (!strcmp(a, "--disc")) disc = parse_double(v, a);
+        else if (!strcmp(a, "--train")) train_path = v;
+        else if (!strcmp(a, "--val")) val_path = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--ckpt")) ckpt = v;
+        else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--minutes")) minutes = parse_double(v, a);
+        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096);
+        else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a);
+        else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000);
+        else if (!strcmp(a, "--l1")) l1 = parse_double(v, a);
+        else if (!strcmp(a, "--random-frac")) random_frac = parse_double(v, a);
+        else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
+        else if (!strcmp(a, "--ckpt-every")) ckpt_every = parse_double(v, a);
+        else if (!strcmp(a, "--eval-every")) eval_every = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--eval-frames")) eval_frames = parse_int(v, a, 1, 10000000);
+        else if (!strcmp(a, "--log-every")) log_every = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--db")) db_path = v;
+        else if (!strcmp(a, "--eval")) eval_only = v;
+        else {
+            fprintf(stderr, "videogo train tokenizer: unknown option %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+    }
+    const backend_t *be = backend_cpu();
+    be->set_threads(threads);
+    char err[1024];
+    /* the command recorded in weights and checkpoints */
+    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
+    cmd[0] = "videogo";
+    cmd[1] = "train";
+    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
+    const int cmd_argc = argc + 2;
+
+    dataset_t *val = dataset_open(val_path, err, sizeof err);
+    if (!val) die("%s\nhint: build the shards with `videogo data build`", err);
+
+    if (eval_only) {
+        tokenizer_t *t = tokenizer_build_from_file(eval_only, be, 64);
+        if (dataset_info(val)->board_size != (uint32_t)t->cfg.board_size)
+            die("%s: board size %u, the tokenizer reads %d", val_path, dataset_info(val)->board_size,
+                t->cfg.board_size);
+        fprintf(stderr, "evaluating %s on %d frames of %s ...\n", eval_only, eval_frames, val_path);
+        tok_eval_t e;
+        tokenizer_evaluate(t, val, eval_frames, &e);
+        printf("%s: ", eval_only);
+        eval_print(stdout, &e);
+        printf("wrong reads per intersection (row 0 = top):\n");
+        for (int r = 0; r < t->cfg.board_size; r++) {
+            for (int c = 0; c < t->cfg.board_size; c++) printf(" %5ld", e.point_map[r * t->cfg.board_size + c]);
+            printf("\n");
+        }
+        tokenizer_free(t);
+        dataset_close(val);
+        free(cmd);
+        return e.exact == e.frames ? 0 : 1;
+    }
+
+    snprintf(out_buf, sizeof out_buf, "runs/tokenizer-%s.gguf", preset);
+    snprintf(ckpt_buf, sizeof ckpt_buf, "runs/tokenizer-%s.ckpt", preset);
+    if (!out) out = out_buf;
+    if (!ckpt) ckpt = ckpt_buf;
+    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
+    dataset_t *ds = dataset_open(train_path, err, sizeof err);
+    if (!ds) die("%s\nhint: build the shards with `videogo data build`", err);
+
+    tokenizer_t *t;
+    checkpoint_state_t st = {0};
+    double elapsed0 = 0;
+    if (resume) {
+        t = load_checkpoint(ckpt, be, batch, &st, &elapsed0);
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+                elapsed0);
+    } else {
+        tokenizer_config_t cfg;
+        if (tokenizer_preset(preset, &cfg)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+        if (hidden) cfg.hidden = hidden;
+        if (margin >= 0) cfg.margin = margin;
+        if (disc >= 0) cfg.disc_weight = (float)disc;
+        cfg.l1_weight = (float)l1;
+        t = tokenizer_new(&cfg, be, batch, seed);
+        tokenizer_zero_grad(t);
+        st.shuffle_seed = seed;
+        rng_seed(&st.rng, seed ^ 0x746f6b656e697aULL);
+    }
+    const tokenizer_config_t *cfg = &t->cfg;
+    if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
+        die("%s: board size %u, the tokenizer is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
+    mkdir_parent(out);
+    mkdir_parent(ckpt);
+
+    sampler_t smp = {.ds = ds, .ctx = render_ctx_new(cfg->board_size, cfg->px), .size = cfg->board_size,
+                     .px = cfg->px, .random_frac = random_frac};
+    if (!smp.ctx) die("render_ctx_new failed");
+    const size_t fb = (size_t)render_frame_bytes(cfg->px);
+    uint8_t *rgb = xmalloc((size_t)batch * fb);
+
+    char config_json[1024];
+    snprintf(config_json, sizeof config_json,
+             "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"hidden\":%d,\"tokens\":%d,\"codebook\":%ld,"
+             "\"margin\":%d,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"l1\":%g,\"random_frac\":%g,\"seed\":%llu,"
+             "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
+             preset, cfg->px, cfg->patch, cfg->hidden, t->T, tokenizer_codebook(cfg), cfg->margin,
+             (double)cfg->disc_weight, batch, steps, lr_max, warmup,
+             (double)cfg->l1_weight, random_frac, (unsigned long long)st.shuffle_seed, threads,
+             resume ? "true" : "false", t->n_params);
+    db_t *db = NULL;
+    int64_t run_id = -1;
+    if (use_db) {
+        mkdir_parent(db_path);
+        db = db_open(db_path, err, (int)sizeof err);
+        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
+        run_id = db_train_run_begin(db, "tokenizer", config_json, resume ? "resumed" : NULL);
+        if (run_id < 0) die("%s: %s", db_path, db_error(db));
+    }
+    fprintf(stderr,
+            "tokenizer %s: %d px, P %d, margin %d, %d tokens, H %d, codebook %ld, disc %g, %zu params; batch %d, "
+            "%ld steps\n",
+            cfg->preset, cfg->px, cfg->patch, cfg->margin, t->T, cfg->hidden, tokenizer_codebook(cfg),
+            (double)cfg->disc_weight, t->n_params, batch, steps);
+
+    double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
+    long frames_since = 0;
+    double loss_sum = 0;
+    int loss_n = 0;
+    int stop = 0;
+    while ((long)st.step < steps && !stop) {
+        sample_batch(&smp, &st.rng, batch, rgb, NULL);
+        tokenizer_set_frames(t, rgb, batch);
+        float mse;
+        float loss = tokenizer_forward(t, &mse);
+        if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
+        tokenizer_zero_grad(t);
+        tokenizer_backward(t);
+        float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
+        tokenizer_adamw_step(t, lr, 0.9f, 0.99f, 1e-8f, 1e-4f, 1.0f, (int)st.step + 1);
+        st.step++;
+        frames_since += batch;
+        loss_sum += loss;
+        loss_n++;
+        double now = time_wall();
+        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
+        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+            double fps = frames_since / (now - t_log);
+            fprintf(stderr, "step %llu/%ld  loss %.5f  lr %.2e  %.0f frames/s  %.0f s\n",
+                    (unsigned long long)st.step, steps, loss_sum / loss_n, (double)lr, fps,
+                    elapsed0 + now - t_start);
+            if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, fps * t->T))
+                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+            t_log = now;
+            frames_since = 0;
+            loss_sum = 0;
+            loss_n = 0;
+        }
+        int last = (long)st.step == steps || stop;
+        if (st.step % (uint64_t)eval_every == 0 || last) {
+            tok_eval_t e;
+            double t0 = time_wall();
+            tokenizer_evaluate(t, val, eval_frames, &e);
+            fprintf(stderr, "eval step %llu: ", (unsigned long long)st.step);
+            eval_print(stderr, &e);
+            if (db) {
+                db_train_log(db, run_id, "val", (int64_t)st.step, e.mse, lr, 0);
+                db_train_log(db, run_id, "val_board_error", (int64_t)st.step, 1.0 - (double)e.exact / e.frames, lr, 0);
+                db_train_log(db, run_id, "val_perplexity", (int64_t)st.step, e.perplexity, lr, 0);
+            }
+            tokenizer_save(t, out, cmd_argc, cmd);
+            t_log += time_wall() - t0; /* keep evaluation out of the throughput figure */
+        }
+        now = time_wall();
+        if (now - t_ckpt >= ckpt_every || last) {
+            save_checkpoint(t, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, batch);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+            t_ckpt = now;
+        }
+    }
+    if (db) {
+        char hex[65];
+        file_sha256_hex(out, hex);
+        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
+        db_close(db);
+    }
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    free(rgb);
+    render_ctx_free(smp.ctx);
+    tokenizer_free(t);
+    dataset_close(ds);
+    dataset_close(val);
+    free(cmd);
+    return 0;
+}
+
+/* ---- bench ----------------------------------------------------------------------------- */
+
+int cmd_bench_tokenizer(int argc, char **argv)
+{
+    const char *weights = "weights/tokenizer-9x9.gguf", *preset = NULL;
+    int frames = 512, threads = 1, batch = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: videogo bench tokenizer [--weights FILE | --preset NAME] [--frames N] [--batch B]\n"
+                   "                               [--threads N]\n"
+                   "Encode and decode ms per frame of the tokenizer (default weights/tokenizer-9x9.gguf;\n"
+                   "--preset: a randomly initialized net of that preset), one frame per call by default\n"
+                   "(--batch B frames per call), against the frame renderer in the same run as baseline.\n");
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "videogo bench tokenizer: unknown option or missing value: %s\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--weights")) weights = v;
+        else if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--frames")) frames = parse_int(v, a, 1, 10000000);
+        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096);
+        else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
+        else {
+            fprintf(stderr, "videogo bench tokenizer: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    const backend_t *be = backend_cpu();
+    be->set_threads(threads);
+    tokenizer_t *t;
+    if (preset) {
+        tokenizer_config_t cfg;
+        if (tokenizer_preset(preset, &cfg)) die("unknown preset '%s'", preset);
+        t = tokenizer_new(&cfg, be, batch, 1);
+    } else {
+        t = tokenizer_build_from_file(weights, be, batch);
+    }
+    const int px = t->cfg.px, size = t->cfg.board_size, T = t->T;
+    const size_t fb = (size_t)render_frame_bytes(px);
+    render_ctx_t *ctx = render_ctx_new(size, px);
+    if (!ctx) die("render_ctx_new failed");
+    uint8_t *rgb = xmalloc((size_t)frames * fb), *dec = xmalloc((size_t)batch * fb);
+    int *codes = xmalloc((size_t)frames * T * sizeof(int));
+    rng_t r;
+    rng_seed(&r, 5);
+    double t0 = time_wall();
+    for (int f = 0; f < frames; f++) {
+        board_t b;
+        random_position(&b, size, &r, size * size);
+        render_ctx_frame(ctx, &b, rgb + (size_t)f * fb);
+    }
+    double t_render = (time_wall() - t0) * 1e3 / frames;
+    tokenizer_encode(t, rgb, batch < frames ? batch : frames, codes); /* warm-up */
+    t0 = time_wall();
+    for (int f = 0; f < frames; f += batch) {
+        int nb = frames - f < batch ? frames - f : batch;
+        tokenizer_encode(t, rgb + (size_t)f * fb, nb, codes + (size_t)f * T);
+    }
+    double t_enc = (time_wall() - t0) * 1e3 / frames;
+    t0 = time_wall();
+    for (int f = 0; f < frames; f += batch) {
+        int nb = frames - f < batch ? frames - f : batch;
+        tokenizer_decode(t, codes + (size_t)f * T, nb, dec);
+    }
+    double t_dec = (time_wall() - t0) * 1e3 / frames;
+    printf("tokenizer %s (%d px, %d tokens, H %d), %d frames, batch %d, %d thread(s): %s\n",
+           preset ? preset : weights, px, T, t->cfg.hidden, frames, batch, threads, kernels_describe());
+    printf("  render (random position, baseline) %8.4f ms/frame\n", t_render);
+    printf("  encode                             %8.4f ms/frame  (%.1fx render)\n", t_enc, t_enc / t_render);
+    printf("  decode                             %8.4f ms/frame  (%.1fx render)\n", t_dec, t_dec / t_render);
+    free(codes);
+    free(dec);
+    free(rgb);
+    render_ctx_free(ctx);
+    tokenizer_free(t);
+    return 0;
+}
