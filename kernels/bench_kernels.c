@@ -380,8 +380,11 @@ int cmd_bench_kernels(int argc, char **argv)
         fprintf(stderr, "videogo bench kernels: unknown backend '%s' (cpu or cuda)\n", backend);
         return 2;
     }
-    be->set_threads(threads);
+    int nthreads = be->set_threads(threads);
+    const char *wait = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
     printf("backend: %s\n", be->describe());
+    printf("threads: %d, OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s\n", nthreads, wait ? wait : "unset",
+           spin ? spin : "unset");
 
     fprintf(stderr, "bench kernels: sgemm peak (%d^3)...\n", peak_n);
     double peak = bench_peak(be, peak_n, reps < 5 ? reps : 5);

@@ -31,8 +31,9 @@
  *     `*_scratch_size()` helper (a count of floats).
  *   - Deterministic: the same inputs and the same thread count give bit-identical results on
  *     the same machine. Our own loops never depend on the thread count (every output element is
- *     computed by one thread in a fixed order; reductions use fixed blocks); OpenBLAS sgemm may
- *     depend on its thread count, so set it once with kernels_set_threads().
+ *     computed by one thread in a fixed order; reductions use fixed blocks); a GEMM is split into
+ *     one block per thread, so its last bits may depend on the count: set it once with
+ *     kernels_set_threads() (and record it with a checkpoint).
  *   - Pointers to tensors (float*, int* indexed by the data) are backend memory (plain host
  *     memory on the CPU); configuration arrays (FSQ `levels`) and the attn_dims_t struct are
  *     host memory. Scalars are passed by value.
@@ -46,9 +47,21 @@
 
 /* ---- threads ---------------------------------------------------------------------------- */
 
-/* Sets the thread count of OpenBLAS and of the OpenMP loops (n >= 1). Call once at program
- * start: results are bit-identical run to run only for the same count. n <= 0 keeps the
- * defaults (all cores). Returns the count in effect. */
+/* Sets the number of threads the ops use (n >= 1); n <= 0 keeps the default (OMP_NUM_THREADS,
+ * else all cores). Returns the count in effect. Call once at program start: results are
+ * bit-identical run to run only for the same count.
+ * Threading model: one pool, OpenMP's. OpenBLAS is put in single-threaded mode and each large
+ * GEMM is split into one block per OpenMP thread (two pools spinning against each other made a
+ * transformer block 2.5x slower on 2 cores). Without OpenMP, OpenBLAS gets the n threads.
+ * libgomp's idle threads spin (GOMP_SPINCOUNT, default 300000 pause loops: milliseconds)
+ * before sleeping: right on a dedicated machine, ruinous when other busy processes share the
+ * cores (a spinning thread holds the core the preempted thread it waits for needs). Measured on
+ * the 2-core VM, one transformer block step (bench kernels): idle machine 34 ms default,
+ * 35 ms GOMP_SPINCOUNT=20000, 38-40 ms GOMP_SPINCOUNT=1000 or OMP_WAIT_POLICY=passive; with
+ * other jobs running (load 5-6) 100-290 ms default, 58-60 ms passive or GOMP_SPINCOUNT=300,
+ * ~62 ms GOMP_SPINCOUNT=3000. So on a shared machine start the program with
+ * OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=3000). libgomp reads these in its own
+ * constructor, before any code of ours runs, so the library cannot choose for the user. */
 int kernels_set_threads(int n);
 /* A one-line description of the CPU backend: OpenBLAS core and config, OpenMP or not. */
 const char *kernels_describe(void);
