@@ -85,6 +85,20 @@ attn_dims_t attn_dims_cross(int B, int T, int S, int C, int NH)
     return d;
 }
 
+attn_dims_t attn_dims_cached(int B, int T, int S, int Smax, int C, int NH)
+{
+    assert(NH > 0 && C % NH == 0 && T <= S && S <= Smax);
+    attn_dims_t d = {0};
+    d.B = B; d.T = T; d.S = S; d.NH = NH; d.HD = C / NH;
+    d.q_ld = 3 * C;
+    d.q_bs = (size_t)T * 3 * C;
+    d.k_ld = d.v_ld = 2 * C;
+    d.k_bs = d.v_bs = (size_t)Smax * 2 * C;
+    d.lo0 = 0; d.lo_step = 0; d.hi0 = S - T + 1; d.hi_step = 1;
+    d.scale = (float)(1.0 / sqrt((double)d.HD));
+    return d;
+}
+
 static int clampi(long v, int lo, int hi)
 {
     return v < lo ? lo : v > hi ? hi : (int)v;

@@ -202,6 +202,10 @@ attn_dims_t attn_dims_self(int B, int T, int C, int NH, int causal);
 /* Cross-attention: q[B,T,C] packed; k = kv, v = kv + C inside a packed kv[B,S,2C]; full mask
  * (set lo/hi afterwards for a banded one). */
 attn_dims_t attn_dims_cross(int B, int T, int S, int C, int NH);
+/* A generation step with a KV cache: the T new tokens' packed qkv[B,T,3C] give q (q = qkv);
+ * their k and v have been appended to cache[B, Smax, 2C] (row = k | v; k = cache,
+ * v = cache + C), which now holds S >= T positions; causal over the S positions. */
+attn_dims_t attn_dims_cached(int B, int T, int S, int Smax, int C, int NH);
 /* Key range [*lo, *hi) of query t under d's mask. */
 void attn_range(const attn_dims_t *d, int t, int *lo, int *hi);
 

@@ -843,26 +843,36 @@ START_TEST(test_attention_cross_banded)
 }
 END_TEST
 
-/* The KV-cache step (T = 1 query over the positions so far) gives the full causal forward. */
+/* Generation with a KV cache (attn_dims_cached): a prompt of P tokens, then one token per
+ * step, each appended to a cache [B, Smax, 2C]; every output row equals the full causal
+ * forward over the whole sequence. */
 START_TEST(test_attention_kv_step)
 {
     rseed(11);
-    int B = 2, T = 6, C = 8, NH = 2;
+    int B = 2, T = 6, C = 8, NH = 2, Smax = T + 3, P = 2;
     size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C;
-    float *qkv = frand(nqkv, -1.5f, 1.5f), *out = fbuf(nout), *step = fbuf((size_t)B * C);
+    float *qkv = frand(nqkv, -1.5f, 1.5f), *out = fbuf(nout);
     attn_dims_t d = attn_dims_self(B, T, C, NH, 1);
     float *att = fbuf(attention_scratch_size(&d));
     attention_forward(out, att, qkv, qkv + C, qkv + 2 * C, &d);
-    for (int t = 0; t < T; t++) {
-        attn_dims_t s = d;   /* the qkv buffer doubles as the cache [B, Smax = T, 3C] */
-        s.T = 1;
-        s.S = t + 1;
-        s.hi0 = s.S - s.T + 1;
-        float satt[2 * 2 * 8];
-        attention_forward(step, satt, qkv + (size_t)t * 3 * C, qkv + C, qkv + 2 * C, &s);
+    float *cache = fbuf((size_t)B * Smax * 2 * C), *step_qkv = fbuf(nqkv), *step_out = fbuf(nout);
+    float *satt = fbuf((size_t)B * NH * T * Smax);
+    for (int t0 = 0; t0 < T;) {
+        int n = t0 == 0 ? P : 1;   /* prefill P tokens, then one at a time */
         for (int b = 0; b < B; b++)
-            for (int e = 0; e < C; e++)
-                ck_assert_double_eq_tol(step[b * C + e], out[((size_t)b * T + t) * C + e], 1e-6);
+            for (int i = 0; i < n; i++) {
+                const float *row = qkv + ((size_t)b * T + t0 + i) * 3 * C;
+                memcpy(step_qkv + ((size_t)b * n + i) * 3 * C, row, 3 * C * sizeof(float));
+                memcpy(cache + ((size_t)b * Smax + t0 + i) * 2 * C, row + C, 2 * C * sizeof(float));
+            }
+        attn_dims_t s = attn_dims_cached(B, n, t0 + n, Smax, C, NH);
+        attention_forward(step_out, satt, step_qkv, cache, cache + C, &s);
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < n; i++)
+                for (int e = 0; e < C; e++)
+                    ck_assert_double_eq_tol(step_out[((size_t)b * n + i) * C + e],
+                                            out[((size_t)b * T + t0 + i) * C + e], 1e-6);
+        t0 += n;
     }
     arena_clear();
 }
