@@ -26,7 +26,8 @@ int tokenizer_preset(const char *name, tokenizer_config_t *cfg)
                                     .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}, .l1_weight = 0.0f, .disc_weight = 1.0f};
     } else if (!strcmp(name, "cpu")) {
         *cfg = (tokenizer_config_t){.board_size = 9, .px = 64, .channels = 3, .patch = 16, .margin = 4, .hidden = 384,
-                                    .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}, .l1_weight = 0.0f, .disc_weight = 1.0f};
+                                    .n_levels = 10, .levels = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, .l1_weight = 0.0f,
+                                    .disc_weight = 1.0f};
     } else if (!strcmp(name, "tiny")) {
         *cfg = (tokenizer_config_t){.board_size = 9, .px = 32, .channels = 3, .patch = 8, .margin = 2, .hidden = 32,
                                     .n_levels = 4, .levels = {8, 5, 5, 5}, .l1_weight = 0.0f, .disc_weight = 1.0f};

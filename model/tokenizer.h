@@ -46,7 +46,7 @@
 #include "model/weights.h"
 
 #define TOKENIZER_ARCH "tokenizer"
-#define TOKENIZER_MAX_LEVELS 8
+#define TOKENIZER_MAX_LEVELS 16
 #define TOKENIZER_N_PARAMS 14
 
 typedef struct {

@@ -101,8 +101,9 @@ typedef struct {
 
 /* n validation frames: frame i = (k * stride) of the shard, symmetry k % 8 (a fixed sample
  * independent of the trainer's RNG). */
-static void tokenizer_evaluate(tokenizer_t *t, dataset_t *val, int n, tok_eval_t *e)
+static void tokenizer_evaluate(tokenizer_t *t, dataset_t *val, int n, tok_eval_t *e, const char *dump_dir)
 {
+    int dumped = 0;
     const int size = t->cfg.board_size, px = t->cfg.px, T = t->T, np = size * size;
     render_ctx_t *ctx = render_ctx_new(size, px);
     if (!ctx) die("render_ctx_new(%d, %d) failed", size, px);
@@ -146,6 +147,18 @@ static void tokenizer_evaluate(tokenizer_t *t, dataset_t *val, int n, tok_eval_t
             }
             e->point_errors += wrong;
             e->exact += wrong == 0;
+            if (wrong && dump_dir && dumped < 16) { /* original | decoded, side by side */
+                uint8_t *pair = xmalloc(2 * fb);
+                for (int y = 0; y < px; y++) {
+                    memcpy(pair + (size_t)y * 2 * px * 3, rgb + (size_t)j * fb + (size_t)y * px * 3, (size_t)px * 3);
+                    memcpy(pair + (size_t)y * 2 * px * 3 + (size_t)px * 3, dec + (size_t)j * fb + (size_t)y * px * 3,
+                           (size_t)px * 3);
+                }
+                char path[4200];
+                snprintf(path, sizeof path, "%s/wrong-%02d.png", dump_dir, dumped++);
+                if (render_write_png(path, pair, 2 * px, px)) fprintf(stderr, "cannot write %s\n", path);
+                free(pair);
+            }
         }
         for (size_t q = 0; q < (size_t)nb * fb; q++) {
             double d = ((double)dec[q] - (double)rgb[q]) / 127.5;
@@ -261,6 +274,7 @@ static void train_usage(FILE *f)
             "  --hidden H          override the preset's MLP width\n"
             "  --margin M          override the encoder's patch margin (pixels)\n"
             "  --disc X            override the intersection-disc loss weight\n"
+            "  --levels L,L,...    override the FSQ levels (one per token dimension)\n"
             "  --train SHARD       default shards/katago9-train.vgs\n"
             "  --val SHARD         default shards/katago9-val.vgs\n"
             "  --out FILE          weights written at every evaluation and at the end\n"
@@ -269,6 +283,7 @@ static void train_usage(FILE *f)
             "  --resume            continue the run in --ckpt exactly where it stopped\n"
             "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
             "  --minutes M         stop (checkpoint, weights) after M minutes of this process\n"
+            "  --stop-at N         stop (checkpoint, weights) after step N (resume goes on to --steps)\n"
             "  --batch B           frames per step (default 32)\n"
             "  --lr X              peak learning rate (default 1e-3), --warmup N (default 200)\n"
             "  --l1 X              L1 weight (default 0)\n"
@@ -279,7 +294,9 @@ static void train_usage(FILE *f)
             "  --eval-every N      steps between evaluations (default 1000), --eval-frames N (1024)\n"
             "  --log-every N       steps between progress lines (default 50)\n"
             "  --db FILE           SQLite database (default runs/videogo.db); --no-db to skip\n"
-            "  --eval WEIGHTS      only evaluate WEIGHTS on the validation shard and exit\n");
+            "  --eval WEIGHTS      only evaluate WEIGHTS on the validation shard and exit;\n"
+            "                      --dump DIR writes the first 16 misread frames there as PNG\n"
+            "                      (original | decoded)\n");
 }
 
 static void mkdir_parent(const char *path)
@@ -333,7 +350,8 @@ int cmd_train_tokenizer(int argc, char **argv)
     int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_frames = 1024, log_every = 50;
     int hidden = 0, use_db = 1, margin = -1;
     double disc = -1;
-    long steps = 20000;
+    const char *levels = NULL, *dump_dir = NULL;
+    long steps = 20000, stop_at = 0;
     double lr_max = 1e-3, l1 = 0, random_frac = 0.25, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -354,12 +372,15 @@ int cmd_train_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--hidden")) hidden = parse_int(v, a, 1, 65536);
         else if (!strcmp(a, "--margin")) margin = parse_int(v, a, 0, 4096);
         else if (!strcmp(a, "--disc")) disc = parse_double(v, a);
+        else if (!strcmp(a, "--levels")) levels = v;
+        else if (!strcmp(a, "--dump")) dump_dir = v;
         else if (!strcmp(a, "--train")) train_path = v;
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--ckpt")) ckpt = v;
         else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000);
         else if (!strcmp(a, "--minutes")) minutes = parse_double(v, a);
+        else if (!strcmp(a, "--stop-at")) stop_at = parse_int(v, a, 1, 2000000000);
         else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096);
         else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a);
         else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000);
@@ -399,7 +420,7 @@ int cmd_train_tokenizer(int argc, char **argv)
                 t->cfg.board_size);
         fprintf(stderr, "evaluating %s on %d frames of %s ...\n", eval_only, eval_frames, val_path);
         tok_eval_t e;
-        tokenizer_evaluate(t, val, eval_frames, &e);
+        tokenizer_evaluate(t, val, eval_frames, &e, dump_dir);
         printf("%s: ", eval_only);
         eval_print(stdout, &e);
         printf("wrong reads per intersection (row 0 = top):\n");
@@ -434,6 +455,19 @@ int cmd_train_tokenizer(int argc, char **argv)
         if (hidden) cfg.hidden = hidden;
         if (margin >= 0) cfg.margin = margin;
         if (disc >= 0) cfg.disc_weight = (float)disc;
+        if (levels) {
+            cfg.n_levels = 0;
+            for (const char *q = levels; *q;) {
+                char *end;
+                long l = strtol(q, &end, 10);
+                if (end == q || l < 2 || l > 256 || cfg.n_levels == TOKENIZER_MAX_LEVELS)
+                    die("--levels: '%s' is not a list of 1..%d FSQ levels in 2..256 (e.g. 8,8,8,5,5,5)", levels,
+                        TOKENIZER_MAX_LEVELS);
+                cfg.levels[cfg.n_levels++] = (int)l;
+                q = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',') die("--levels: bad list '%s'", levels);
+            }
+        }
         cfg.l1_weight = (float)l1;
         t = tokenizer_new(&cfg, be, batch, seed);
         tokenizer_zero_grad(t);
@@ -497,6 +531,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         loss_n++;
         double now = time_wall();
         if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
+        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
         if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
             double fps = frames_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.5f  lr %.2e  %.0f frames/s  %.0f s\n",
@@ -513,7 +548,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         if (st.step % (uint64_t)eval_every == 0 || last) {
             tok_eval_t e;
             double t0 = time_wall();
-            tokenizer_evaluate(t, val, eval_frames, &e);
+            tokenizer_evaluate(t, val, eval_frames, &e, NULL);
             fprintf(stderr, "eval step %llu: ", (unsigned long long)st.step);
             eval_print(stderr, &e);
             if (db) {
