@@ -197,14 +197,27 @@ static void eval_print(FILE *f, const tok_eval_t *e)
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
+/* The options that shape the run (schedule and data): stored in checkpoints so that
+ * `--resume` alone continues the same run; options given again on the command line win. */
+typedef struct {
+    long steps;
+    int batch, warmup;
+    double lr, random_frac;
+    int given_steps, given_batch, given_warmup, given_lr, given_random_frac;
+} run_opts_t;
+
 static void save_checkpoint(const tokenizer_t *t, const char *path, const checkpoint_state_t *st, int argc,
-                            char **argv, double elapsed_s, long batch)
+                            char **argv, double elapsed_s, const run_opts_t *o)
 {
     weights_writer_t *w = checkpoint_writer_new("tokenizer", st);
     weights_writer_set_command(w, argc, argv);
     tokenizer_config_write(w, &t->cfg);
     weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
-    weights_writer_kv_u64(w, "train.batch", (uint64_t)batch);
+    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
+    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
+    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
+    weights_writer_kv_f64(w, "train.lr", o->lr);
+    weights_writer_kv_f64(w, "train.random_frac", o->random_frac);
     size_t bytes = t->n_params * sizeof(float);
     float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
     t->be->to_host(p, t->param, bytes);
@@ -223,7 +236,7 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
 }
 
 /* Loads a checkpoint into a new tokenizer (its config comes from the file). */
-static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, int max_batch, checkpoint_state_t *st,
+static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
                                     double *elapsed_s)
 {
     weights_t w;
@@ -235,7 +248,14 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, int m
     double el = 0;
     if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
     *elapsed_s = el;
-    tokenizer_t *t = tokenizer_new(&cfg, be, max_batch, 0);
+    uint64_t u;
+    double d;
+    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
+    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
+    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
+    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
+    if (!o->given_random_frac && !weights_get_f64(&w, "train.random_frac", &d)) o->random_frac = d;
+    tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
     tokenizer_zero_grad(t); /* allocates grad, m, v */
     size_t bytes = t->n_params * sizeof(float);
     float *p = xcalloc(t->n_params, sizeof(float)), *m = xcalloc(t->n_params, sizeof(float)),
@@ -280,7 +300,8 @@ static void train_usage(FILE *f)
             "  --out FILE          weights written at every evaluation and at the end\n"
             "                      (default runs/tokenizer-<preset>.gguf)\n"
             "  --ckpt FILE         checkpoint (default runs/tokenizer-<preset>.ckpt)\n"
-            "  --resume            continue the run in --ckpt exactly where it stopped\n"
+            "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
+            "                      --steps/--batch/--lr/--warmup/--random-frac are kept unless given)\n"
             "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
             "  --minutes M         stop (checkpoint, weights) after M minutes of this process\n"
             "  --stop-at N         stop (checkpoint, weights) after step N (resume goes on to --steps)\n"
@@ -354,6 +375,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     long steps = 20000, stop_at = 0;
     double lr_max = 1e-3, l1 = 0, random_frac = 0.25, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
+    run_opts_t ro = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -378,14 +400,14 @@ int cmd_train_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--ckpt")) ckpt = v;
-        else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
         else if (!strcmp(a, "--minutes")) minutes = parse_double(v, a);
         else if (!strcmp(a, "--stop-at")) stop_at = parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096);
-        else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a);
-        else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000);
+        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096), ro.given_batch = 1;
+        else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a), ro.given_lr = 1;
+        else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
         else if (!strcmp(a, "--l1")) l1 = parse_double(v, a);
-        else if (!strcmp(a, "--random-frac")) random_frac = parse_double(v, a);
+        else if (!strcmp(a, "--random-frac")) random_frac = parse_double(v, a), ro.given_random_frac = 1;
         else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
         else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
         else if (!strcmp(a, "--ckpt-every")) ckpt_every = parse_double(v, a);
@@ -446,7 +468,9 @@ int cmd_train_tokenizer(int argc, char **argv)
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     if (resume) {
-        t = load_checkpoint(ckpt, be, batch, &st, &elapsed0);
+        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
+        t = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
+        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr, random_frac = ro.random_frac;
         fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
@@ -561,7 +585,8 @@ int cmd_train_tokenizer(int argc, char **argv)
         }
         now = time_wall();
         if (now - t_ckpt >= ckpt_every || last) {
-            save_checkpoint(t, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, batch);
+            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
+            save_checkpoint(t, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
             fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }

@@ -1,6 +1,7 @@
 /* test_tokenizer_train.c: `videogo train tokenizer` end to end on a small shard built here
  * from one katago9 SGF file (tiny preset, one thread):
- *   - a run stopped at step K (--stop-at) and resumed (--resume) to N ends with a checkpoint
+ *   - a run stopped at step K (--stop-at) and resumed (--resume alone: the schedule comes from
+ *     the checkpoint) to N ends with a checkpoint
  *     whose parameters, AdamW moments, step and RNG are bit-identical to an uninterrupted
  *     run of N steps (and a run with another seed differs, so the comparison can fail);
  *   - the weights it writes load (tokenizer_build_from_file) and `--eval` reports on them;
@@ -22,6 +23,8 @@
 
 static char dir[] = "/tmp/videogo-test-toktrain-XXXXXX";
 static char cmd_base[8192];
+/* the run's schedule; --resume must find it in the checkpoint */
+#define SCHED "--preset tiny --steps 24 --warmup 4 --batch 8 --random-frac 0.5 "
 
 static void setup_shard(void)
 {
@@ -39,8 +42,8 @@ static void setup_shard(void)
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_ptr_nonnull(bin);
     snprintf(cmd_base, sizeof cmd_base,
-             "OPENBLAS_NUM_THREADS=1 '%s' train tokenizer --preset tiny --train %s/k-train.vgs --val %s/k-val.vgs "
-             "--steps 24 --warmup 4 --batch 8 --eval-every 1000 --eval-frames 32 --threads 1 --log-every 8",
+             "OPENBLAS_NUM_THREADS=1 '%s' train tokenizer --train %s/k-train.vgs --val %s/k-val.vgs "
+             "--eval-every 1000 --eval-frames 32 --threads 1 --log-every 8",
              bin, dir, dir);
 }
 
@@ -78,9 +81,9 @@ START_TEST(test_resume_bit_identical)
 {
     setup_shard();
     char extra[8192];
-    snprintf(extra, sizeof extra, "--no-db --out %s/a.gguf --ckpt %s/a.ckpt", dir, dir);
+    snprintf(extra, sizeof extra, SCHED "--no-db --out %s/a.gguf --ckpt %s/a.ckpt", dir, dir);
     run(extra);
-    snprintf(extra, sizeof extra, "--no-db --out %s/b.gguf --ckpt %s/b.ckpt --stop-at 10", dir, dir);
+    snprintf(extra, sizeof extra, SCHED "--no-db --out %s/b.gguf --ckpt %s/b.ckpt --stop-at 10", dir, dir);
     run(extra);
     snprintf(extra, sizeof extra, "%s/a.ckpt", dir);
     char b[4200], c[4200];
@@ -91,7 +94,7 @@ START_TEST(test_resume_bit_identical)
     snprintf(extra, sizeof extra, "%s/a.ckpt", dir);
     ck_assert_msg(ckpt_diff(extra, b) == 0, "resumed run differs from the uninterrupted one");
     /* another seed gives another run: the comparison can fail */
-    snprintf(extra, sizeof extra, "--no-db --seed 2 --out %s/c.gguf --ckpt %s/c.ckpt", dir, dir);
+    snprintf(extra, sizeof extra, SCHED "--no-db --seed 2 --out %s/c.gguf --ckpt %s/c.ckpt", dir, dir);
     run(extra);
     snprintf(extra, sizeof extra, "%s/a.ckpt", dir);
     snprintf(c, sizeof c, "%s/c.ckpt", dir);
