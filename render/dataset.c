@@ -378,7 +378,9 @@ int dataset_build(const dataset_build_opts_t *o, dataset_build_report_t *rep, ch
     hdr = xcalloc(1, hb);
     for (int k = 0; k < 2; k++) {
         snprintf(out[k].path, sizeof out[k].path, "%s/%s-%s%s", o->out_dir, name, k ? "val" : "train", DATASET_EXT);
-        snprintf(out[k].tmp, sizeof out[k].tmp, "%s.tmp%ld", out[k].path, (long)getpid());
+        /* built from the parts, not from out[k].path: gcc -O0 -Wrestrict misreads two fields of one struct as overlapping */
+        snprintf(out[k].tmp, sizeof out[k].tmp, "%s/%s-%s%s.tmp%ld", o->out_dir, name, k ? "val" : "train", DATASET_EXT,
+                 (long)getpid());
         out[k].f = fopen(out[k].tmp, "wb");
         if (!out[k].f) {
             set_err(err, errlen, "%s: %s", out[k].tmp, strerror(errno));
