@@ -415,7 +415,7 @@ int dataset_build(const dataset_build_opts_t *o, dataset_build_report_t *rep, ch
     }
 
     for (int k = 0; k < 2; k++) {
-        fwrite(out[k].games, 1, out[k].n_games * GAME_BYTES, out[k].f);
+        if (out[k].n_games) fwrite(out[k].games, 1, out[k].n_games * GAME_BYTES, out[k].f); /* games is NULL when empty */
         write_header(hdr, hb, o, (dataset_split_t)k, src, (uint32_t)files.n, out[k].n_games, out[k].n_frames,
                      rep->n_skipped);
         if (fseek(out[k].f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, hb, out[k].f) != hb || ferror(out[k].f)) {
