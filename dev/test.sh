@@ -2,8 +2,8 @@
 # dev/test.sh: the whole test suite, as CI runs it (.ci/run calls this).
 #   1. build/ (release, -Werror) and every test in it
 #   2. build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer) and the unit tests again
-#   3. build-cuda/ configured with -Dcuda=enabled and compiled (compile and link only here;
-#      the CUDA parity test runs and skips without a GPU) when nvcc exists
+#   (1. is configured with -Dcuda=enabled when nvcc exists: CUDA compiles and links, and the
+#    CUDA parity test runs, skipping without a GPU)
 # Prints meson's summary per step; exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +28,18 @@ PY
     PASSED=$((PASSED + p)) FAILED=$((FAILED + f)) SKIPPED=$((SKIPPED + s))
 }
 
-step "release build (-Werror) and full suite"
-meson configure build -Dwerror=true >/dev/null
+CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+CUDA_OPT=""
+if [ -x "$CUDA_HOME/bin/nvcc" ]; then
+    # nvcc present (as on CI): the main build is configured with -Dcuda=enabled, so every target
+    # compiles and links with the CUDA backend and the cuda suite (parity test) runs; it
+    # skips (exit 77) without a GPU.
+    CUDA_OPT="-Dcuda=enabled"
+    export PATH="$CUDA_HOME/bin:$PATH"
+fi
+
+step "release build (-Werror${CUDA_OPT:+, $CUDA_OPT}) and full suite"
+meson configure build -Dwerror=true $CUDA_OPT >/dev/null
 ninja -C build -j"$JOBS"
 meson test -C build --print-errorlogs --num-processes "$JOBS"
 tally build
@@ -43,20 +53,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
     meson test -C build-asan --print-errorlogs --num-processes "$JOBS" --suite unit
 tally build-asan
 
-CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-if grep -q 'kernels/cuda' build/build.ninja 2>/dev/null; then
-    step "CUDA: build/ already compiled and linked with CUDA (cuda=auto found it); its cuda suite ran above"
-elif [ -x "$CUDA_HOME/bin/nvcc" ]; then
-    step "CUDA build (-Dcuda=enabled): compile, link, run the CUDA suite (skips without a GPU)"
-    if [ ! -f build-cuda/build.ninja ]; then
-        PATH="$CUDA_HOME/bin:$PATH" meson setup build-cuda --buildtype=release -Dcuda=enabled -Dwerror=true >/dev/null
-    fi
-    PATH="$CUDA_HOME/bin:$PATH" ninja -C build-cuda -j"$JOBS"
-    meson test -C build-cuda --print-errorlogs --num-processes "$JOBS" --suite cuda
-    tally build-cuda
-else
-    step "CUDA build skipped: no nvcc at $CUDA_HOME"
-fi
 echo "dev/test.sh: all steps passed"
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" = 0 ]
