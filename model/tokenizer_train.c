@@ -203,6 +203,8 @@ typedef struct {
     long steps;
     int batch, warmup;
     double lr, random_frac;
+    double best_exact;   /* best board-exact rate of an evaluation so far (the one in --out) */
+    long best_step;
     int given_steps, given_batch, given_warmup, given_lr, given_random_frac;
 } run_opts_t;
 
@@ -218,6 +220,8 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
     weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
     weights_writer_kv_f64(w, "train.lr", o->lr);
     weights_writer_kv_f64(w, "train.random_frac", o->random_frac);
+    weights_writer_kv_f64(w, "train.best_exact", o->best_exact);
+    weights_writer_kv_u64(w, "train.best_step", (uint64_t)o->best_step);
     size_t bytes = t->n_params * sizeof(float);
     float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
     t->be->to_host(p, t->param, bytes);
@@ -255,6 +259,8 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
     if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
     if (!o->given_random_frac && !weights_get_f64(&w, "train.random_frac", &d)) o->random_frac = d;
+    if (!weights_get_f64(&w, "train.best_exact", &d)) o->best_exact = d;
+    if (!weights_get_u64(&w, "train.best_step", &u)) o->best_step = (long)u;
     tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
     tokenizer_zero_grad(t); /* allocates grad, m, v */
     size_t bytes = t->n_params * sizeof(float);
@@ -297,7 +303,8 @@ static void train_usage(FILE *f)
             "  --levels L,L,...    override the FSQ levels (one per token dimension)\n"
             "  --train SHARD       default shards/katago9-train.vgs\n"
             "  --val SHARD         default shards/katago9-val.vgs\n"
-            "  --out FILE          weights written at every evaluation and at the end\n"
+            "  --out FILE          weights of the best evaluation so far (board-exact rate),\n"
+            "                      written when an evaluation ties or beats it\n"
             "                      (default runs/tokenizer-<preset>.gguf)\n"
             "  --ckpt FILE         checkpoint (default runs/tokenizer-<preset>.ckpt)\n"
             "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
@@ -580,7 +587,14 @@ int cmd_train_tokenizer(int argc, char **argv)
                 db_train_log(db, run_id, "val_board_error", (int64_t)st.step, 1.0 - (double)e.exact / e.frames, lr, 0);
                 db_train_log(db, run_id, "val_perplexity", (int64_t)st.step, e.perplexity, lr, 0);
             }
-            tokenizer_save(t, out, cmd_argc, cmd);
+            /* --out keeps the best evaluation so far (a late loss spike cannot spoil it) */
+            double rate = (double)e.exact / e.frames;
+            if (rate >= ro.best_exact) {
+                ro.best_exact = rate;
+                ro.best_step = (long)st.step;
+                tokenizer_save(t, out, cmd_argc, cmd);
+                fprintf(stderr, "best so far: weights %s (step %llu)\n", out, (unsigned long long)st.step);
+            }
             t_log += time_wall() - t0; /* keep evaluation out of the throughput figure */
         }
         now = time_wall();
