@@ -7,7 +7,9 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cblas.h>
 #ifdef VIDEOGO_OPENMP
@@ -40,6 +42,18 @@ int kernels_set_threads(int n)
 #else
     if (n > 0) openblas_set_num_threads(n);
     return openblas_get_num_threads();
+#endif
+}
+
+void kernels_reexec_passive(char **argv)
+{
+#if defined(VIDEOGO_OPENMP) && defined(__linux__)
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OMP_WAIT_POLICY");   /* exec failed: carry on as we were */
+#else
+    (void)argv;
 #endif
 }
 

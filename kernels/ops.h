@@ -59,10 +59,17 @@
  * the 2-core VM, one transformer block step (bench kernels): idle machine 34 ms default,
  * 35 ms GOMP_SPINCOUNT=20000, 38-40 ms GOMP_SPINCOUNT=1000 or OMP_WAIT_POLICY=passive; with
  * other jobs running (load 5-6) 100-290 ms default, 58-60 ms passive or GOMP_SPINCOUNT=300,
- * ~62 ms GOMP_SPINCOUNT=3000. So on a shared machine start the program with
- * OMP_WAIT_POLICY=passive (or GOMP_SPINCOUNT=3000). libgomp reads these in its own
- * constructor, before any code of ours runs, so the library cannot choose for the user. */
+ * ~62 ms GOMP_SPINCOUNT=3000; with one core busy with another program, 224 ms default,
+ * 58 ms passive, 56 ms with 1 thread. So on a shared machine start the program with
+ * OMP_WAIT_POLICY=passive. libgomp reads these variables in its own constructor, before any
+ * code of ours runs, so the library cannot set them itself; kernels_reexec_passive() can. */
 int kernels_set_threads(int n);
+/* Call first thing in main(): when the build has OpenMP and neither OMP_WAIT_POLICY nor
+ * GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=passive and re-executes the program
+ * (/proc/self/exe, same argv) so libgomp starts with it. Returns without doing anything
+ * otherwise, or if the exec fails. Set OMP_WAIT_POLICY=active to keep libgomp's spinning
+ * (faster on a dedicated machine). */
+void kernels_reexec_passive(char **argv);
 /* A one-line description of the CPU backend: OpenBLAS core and config, OpenMP or not. */
 const char *kernels_describe(void);
 
