@@ -37,6 +37,9 @@
  *   - Pointers to tensors (float*, int* indexed by the data) are backend memory (plain host
  *     memory on the CPU); configuration arrays (FSQ `levels`) and the attn_dims_t struct are
  *     host memory. Scalars are passed by value.
+ *   - exp() in softmax, attention, SiLU/SwiGLU/GELU and the cross-entropy is a vectorizable
+ *     polynomial (kexpf in kernels_internal.h, within 1.4 ulp of expf); the CUDA twins match
+ *     within their parity tolerance, not bit for bit.
  *   - Errors: shapes are the caller's contract; violated preconditions are assert()s (the
  *     model builds shapes once from a checked weights file), so ops return void.
  */
@@ -56,8 +59,9 @@
  * libgomp's idle threads spin (GOMP_SPINCOUNT, default 300000 pause loops: milliseconds)
  * before sleeping: right on a dedicated machine, ruinous when other busy processes share the
  * cores (a spinning thread holds the core the preempted thread it waits for needs). Measured on
- * the 2-core VM, one transformer block step (bench kernels): idle machine 34 ms default,
- * 35 ms GOMP_SPINCOUNT=20000, 38-40 ms GOMP_SPINCOUNT=1000 or OMP_WAIT_POLICY=passive; with
+ * the 2-core VM, one transformer block step (bench kernels): idle machine 31 ms default (an
+ * earlier build: 34 ms default, 35 GOMP_SPINCOUNT=20000, 38-40 GOMP_SPINCOUNT=1000 or
+ * OMP_WAIT_POLICY=passive); with
  * other jobs running (load 5-6) 100-290 ms default, 58-60 ms passive or GOMP_SPINCOUNT=300,
  * ~62 ms GOMP_SPINCOUNT=3000; with one core busy with another program, 224 ms default,
  * 58 ms passive, 56 ms with 1 thread. So on a shared machine start the program with
@@ -75,7 +79,8 @@ const char *kernels_describe(void);
 
 /* ---- linear ----------------------------------------------------------------------------- */
 
-/* out[N,OC] = inp[N,C] @ weight[OC,C]^T + bias[OC] (bias may be NULL). One sgemm. */
+/* out[N,OC] = inp[N,C] @ weight[OC,C]^T + bias[OC] (bias may be NULL). One sgemm, split
+ * across the threads (kernels_internal.h). */
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC);
 /* dinp[N,C] += dout[N,OC] @ weight[OC,C];  dweight[OC,C] += dout^T @ inp[N,C];
@@ -155,7 +160,8 @@ void groupnorm_backward(float *dinp, float *dweight, float *dbias, const float *
 /* out[n] = x * sigmoid(x). */
 void silu_forward(float *out, const float *inp, size_t n);
 void silu_backward(float *dinp, const float *dout, const float *inp, size_t n);
-/* GELU, tanh approximation (as GPT-2 / llm.c): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/* GELU, tanh approximation (as GPT-2 / llm.c): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+ * with tanh computed from the fast exp (absolute error ~1e-7). */
 void gelu_forward(float *out, const float *inp, size_t n);
 void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 /* SwiGLU on a fused gate/up projection: inp[N, 2F] = [a | b] (one matmul with OC = 2F),
@@ -299,7 +305,8 @@ void adamw_update(float *params, const float *grads, float *m, float *v, size_t 
                   float grad_scale, int t);
 
 /* Host-side helpers (plain scalar maths, identical for every backend, not in the table). */
-/* Global-norm clipping factor: min(1, max_norm / (norm + 1e-6)); max_norm <= 0 disables (1). */
+/* Global-norm clipping factor: 1 when norm <= max_norm (or max_norm <= 0: no clipping), else
+ * max_norm / (norm + 1e-6). */
 float grad_clip_scale(float norm, float max_norm);
 /* Learning rate at `step` (from 0): linear warmup lr_max * (step+1)/warmup over `warmup` steps,
  * then cosine decay from lr_max to lr_min at step `total`, lr_min after that. */
