@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kernels/ops.h"
 
 typedef struct {
     const char *name;
@@ -33,6 +34,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* OpenMP threads that spin while idle make the kernels ~4x slower whenever another
+     * program shares the cores (measured, kernels/linear.c): restart once with
+     * OMP_WAIT_POLICY=passive unless the user chose a policy. */
+    kernels_reexec_passive(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
