@@ -50,7 +50,8 @@ static void setup_shard(void)
 static void run(const char *extra)
 {
     char cmd[16384];
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
+    int n = snprintf(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof cmd, "command line too long");
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
 }
