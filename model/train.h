@@ -7,5 +7,6 @@
 #define VIDEOGO_MODEL_TRAIN_H
 
 int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
+int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
 
 #endif

@@ -1,0 +1,563 @@
+/* ldm_train.c: `videogo train ldm` (training loop with checkpoints, exact resume, SQLite log,
+ * periodic evaluation) and its evaluation (`--eval WEIGHTS`).
+ *
+ * Data: windows (ldm_window: frame i and the next H frames of its game, replicate-padded at
+ * the end) of the training shard, i uniform at random, with a random symmetry (0..7), rendered
+ * on the fly at the preset's frame size. Frames only: the LDM never reads the move labels.
+ *
+ * Evaluation on held-out games (the validation shard; a fixed sample: window k starts at frame
+ * k * stride, symmetry k % 8, independent of the trainer's RNG):
+ *   - board-exact rate of the reconstructed x_{t+1}, read back through the frame reader
+ *     (render_board_read), with the "copy x_t" baseline (x_{t+1} == x_t: passes and game ends);
+ *   - code usage per query: distinct codes and perplexity of each query's histogram;
+ *   - the move probe: a lookup table code z_t^1 -> most frequent move, fitted on windows of
+ *     the TRAINING shard and scored (top-1) on the validation windows, against the baseline
+ *     "always the most frequent move". A linear probe on the one-hot code converges to this
+ *     table, so this is the linear probe without its optimizer. This is the only place the
+ *     move labels are read (dataset_label_move), for evaluation, as dataset.h allows.
+ *
+ * Exact resume: the checkpoint (model/checkpoint.h) holds parameters, both AdamW moments, the
+ * step and the trainer's RNG, which draws every window and symmetry; same --threads =>
+ * bit-identical run. SQLite: like tokenizer_train.c (reached through the videogo link only). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/board.h"
+#include "engine/util.h"
+#include "eval/db.h"
+#include "kernels/backend.h"
+#include "model/checkpoint.h"
+#include "model/ldm.h"
+#include "model/train.h"
+#include "render/dataset.h"
+#include "render/render.h"
+#include "render/sym.h"
+
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+typedef struct {
+    int windows;
+    int exact;            /* reconstructed x_{t+1} reads back as the true board */
+    int copy_exact;       /* x_{t+1} == x_t (what "predict no change" would get) */
+    double mse;           /* the model's loss on these windows */
+    int H;
+    long used[LDM_MAX_HORIZON];
+    double perplexity[LDM_MAX_HORIZON];
+    long codebook;
+    int probe_n, probe_hit, probe_base_hit; /* move probe on z^1 (validation windows) */
+    int probe_fit;        /* training windows the table was fitted on */
+} ldm_eval_t;
+
+#define N_MOVES (BOARD_POINTS + 1) /* points, then pass */
+
+static int move_class(int mv, int np)
+{
+    return mv >= 0 && mv < np ? mv : np; /* pass (and none) last */
+}
+
+/* Runs windows k = 0..n-1 of ds (start k*stride, symmetry k%8) through the net. For each:
+ * the code of query 1 and the move label into codes1[k] / moves[k] (when not NULL), and the
+ * board checks into e (when not NULL). */
+static void run_windows(ldm_t *l, dataset_t *ds, int n, int *codes1, int *moves, ldm_eval_t *e)
+{
+    const ldm_config_t *cfg = &l->cfg;
+    const int H = cfg->horizon, np = cfg->board_size * cfg->board_size, B = l->max_batch;
+    render_ctx_t *ctx = render_ctx_new(cfg->board_size, cfg->px);
+    if (!ctx) die("render_ctx_new(%d, %d) failed", cfg->board_size, cfg->px);
+    const size_t fb = (size_t)render_frame_bytes(cfg->px), wb = (size_t)(H + 1) * fb;
+    uint8_t *rgb = xmalloc((size_t)B * wb), *pred = xmalloc((size_t)B * H * fb);
+    uint8_t *st = xmalloc((size_t)B * (H + 1) * np);
+    int *codes = xmalloc((size_t)B * H * sizeof(int));
+    long K = ldm_codebook(cfg);
+    long *hist = e ? xcalloc((size_t)K * H, sizeof(long)) : NULL;
+    uint64_t nf = dataset_info(ds)->n_frames;
+    double stride = (double)nf / (double)(n < 1 ? 1 : n), sq = 0;
+    for (int k0 = 0; k0 < n; k0 += B) {
+        int nb = n - k0 < B ? n - k0 : B;
+        uint64_t start[4096];
+        for (int j = 0; j < nb; j++) {
+            int k = k0 + j;
+            start[j] = (uint64_t)(k * stride) % nf;
+            if (ldm_window(ds, ctx, H, start[j], k % SYM_COUNT, rgb + (size_t)j * wb, st + (size_t)j * (H + 1) * np))
+                die("window at frame %llu unreadable", (unsigned long long)start[j]);
+        }
+        ldm_set_windows(l, rgb, nb);
+        sq += (double)ldm_forward(l) * nb;
+        ldm_outputs(l, codes, e ? pred : NULL);
+        for (int j = 0; j < nb; j++) {
+            int k = k0 + j;
+            if (codes1) codes1[k] = codes[j * H];
+            if (moves) moves[k] = move_class(dataset_label_move(ds, start[j], k % SYM_COUNT), np);
+            if (!e) continue;
+            for (int h = 0; h < H; h++) hist[(size_t)h * K + codes[j * H + h]]++;
+            const uint8_t *s0 = st + (size_t)j * (H + 1) * np, *s1 = s0 + np;
+            board_t rb;
+            render_board_read(pred + (size_t)j * H * fb, cfg->px, cfg->board_size, &rb);
+            e->exact += !memcmp(rb.stones, s1, (size_t)np);
+            e->copy_exact += !memcmp(s0, s1, (size_t)np);
+        }
+    }
+    if (e) {
+        e->windows = n;
+        e->mse = sq / (n ? n : 1);
+        e->H = H;
+        e->codebook = K;
+        for (int h = 0; h < H; h++) {
+            double ent = 0;
+            e->used[h] = 0;
+            for (long c = 0; c < K; c++)
+                if (hist[(size_t)h * K + c]) {
+                    double p = (double)hist[(size_t)h * K + c] / n;
+                    ent -= p * log(p);
+                    e->used[h]++;
+                }
+            e->perplexity[h] = exp(ent);
+        }
+        free(hist);
+    }
+    free(codes);
+    free(st);
+    free(pred);
+    free(rgb);
+    render_ctx_free(ctx);
+}
+
+/* The full evaluation: reconstruction and code usage on n validation windows; the move probe
+ * fitted on n_fit training windows (skipped when train is NULL or n_fit == 0). */
+static void ldm_evaluate(ldm_t *l, dataset_t *val, int n, dataset_t *train, int n_fit, ldm_eval_t *e)
+{
+    memset(e, 0, sizeof *e);
+    int *c_val = xmalloc((size_t)n * sizeof(int)), *m_val = xmalloc((size_t)n * sizeof(int));
+    run_windows(l, val, n, c_val, m_val, e);
+    if (train && n_fit > 0) {
+        const long K = ldm_codebook(&l->cfg);
+        int *c_fit = xmalloc((size_t)n_fit * sizeof(int)), *m_fit = xmalloc((size_t)n_fit * sizeof(int));
+        run_windows(l, train, n_fit, c_fit, m_fit, NULL);
+        int *table = xmalloc((size_t)K * N_MOVES * sizeof(int)); /* counts[code][move] */
+        memset(table, 0, (size_t)K * N_MOVES * sizeof(int));
+        long overall[N_MOVES] = {0};
+        for (int k = 0; k < n_fit; k++) {
+            table[(size_t)c_fit[k] * N_MOVES + m_fit[k]]++;
+            overall[m_fit[k]]++;
+        }
+        int base = 0;
+        for (int m = 1; m < N_MOVES; m++)
+            if (overall[m] > overall[base]) base = m;
+        for (int k = 0; k < n; k++) {
+            const int *row = table + (size_t)c_val[k] * N_MOVES;
+            int best = base, bc = 0;
+            for (int m = 0; m < N_MOVES; m++)
+                if (row[m] > bc) bc = row[m], best = m;
+            e->probe_hit += best == m_val[k];
+            e->probe_base_hit += base == m_val[k];
+        }
+        e->probe_n = n;
+        e->probe_fit = n_fit;
+        free(table);
+        free(c_fit);
+        free(m_fit);
+    }
+    free(c_val);
+    free(m_val);
+}
+
+static void eval_print(FILE *f, const ldm_eval_t *e)
+{
+    fprintf(f, "x_{t+1} board-exact %d/%d = %.2f%% (copy-x_t baseline %.2f%%)  mse %.6f\n", e->exact, e->windows,
+            100.0 * e->exact / (e->windows ? e->windows : 1), 100.0 * e->copy_exact / (e->windows ? e->windows : 1),
+            e->mse);
+    fprintf(f, "codes used per query (of %ld):", e->codebook);
+    for (int h = 0; h < e->H; h++) fprintf(f, " z%d %ld (perplexity %.1f)", h + 1, e->used[h], e->perplexity[h]);
+    fprintf(f, "\n");
+    if (e->probe_n)
+        fprintf(f, "move probe z^1 -> move (table fitted on %d training windows): top-1 %.2f%% (most-frequent-move "
+                   "baseline %.2f%%)\n",
+                e->probe_fit, 100.0 * e->probe_hit / e->probe_n, 100.0 * e->probe_base_hit / e->probe_n);
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------- */
+
+typedef struct {
+    long steps;
+    int batch, warmup;
+    double lr;
+    int given_steps, given_batch, given_warmup, given_lr;
+} run_opts_t;
+
+static void save_checkpoint(const ldm_t *l, const char *path, const checkpoint_state_t *st, int argc, char **argv,
+                            double elapsed_s, const run_opts_t *o)
+{
+    weights_writer_t *w = checkpoint_writer_new("ldm", st);
+    weights_writer_set_command(w, argc, argv);
+    ldm_config_write(w, &l->cfg);
+    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
+    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
+    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
+    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
+    weights_writer_kv_f64(w, "train.lr", o->lr);
+    size_t bytes = l->n_params * sizeof(float);
+    float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
+    l->be->to_host(p, l->param, bytes);
+    l->be->to_host(m, l->m, bytes);
+    l->be->to_host(v, l->v, bytes);
+    for (int i = 0; i < LDM_N_PARAMS; i++) {
+        const ldm_param_t *pp = &l->params[i];
+        checkpoint_writer_param(w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset);
+    }
+    free(p);
+    free(m);
+    free(v);
+    char err[WEIGHTS_ERR_LEN];
+    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
+    weights_writer_free(w);
+}
+
+static ldm_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
+                              double *elapsed_s)
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    if (checkpoint_open(&w, path, "ldm", st, err, sizeof err))
+        die("%s\nhint: start a new run without --resume, or point --ckpt at an ldm checkpoint", err);
+    ldm_config_t cfg;
+    ldm_config_read(&w, &cfg);
+    double el = 0, d;
+    uint64_t u;
+    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
+    *elapsed_s = el;
+    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
+    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
+    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
+    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
+    ldm_t *l = ldm_new(&cfg, be, o->batch, 0);
+    ldm_zero_grad(l);
+    size_t bytes = l->n_params * sizeof(float);
+    float *p = xcalloc(l->n_params, sizeof(float)), *m = xcalloc(l->n_params, sizeof(float)),
+          *v = xcalloc(l->n_params, sizeof(float));
+    for (int i = 0; i < LDM_N_PARAMS; i++) {
+        const ldm_param_t *pp = &l->params[i];
+        if (checkpoint_read_param(&w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset,
+                                  err, sizeof err))
+            die("%s: %s\nhint: the checkpoint was written for other hyperparameters", path, err);
+    }
+    if (weights_check_all_used(&w, err, sizeof err)) die("%s: %s", path, err);
+    be->to_device(l->param, p, bytes);
+    be->to_device(l->m, m, bytes);
+    be->to_device(l->v, v, bytes);
+    free(p);
+    free(m);
+    free(v);
+    weights_close(&w);
+    return l;
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: videogo train ldm [--preset cpu|paper|tiny] [--horizon H] [--resume] [options]\n"
+            "       videogo train ldm --eval WEIGHTS [--val SHARD] [--train SHARD] [--eval-windows N]\n"
+            "\n"
+            "Trains the latent dynamics model (model/ldm.h) on windows of H+1 frames (x_t and the\n"
+            "next H, replicate-padded at a game's end) rendered from the training shard, 8 symmetries.\n"
+            "Loss: MSE of the rebuilt x_{t+1..t+H} in [-1,1] pixel units. Frames only, no labels.\n"
+            "Progress on stderr; the run and its loss go to SQLite (--db).\n"
+            "\n"
+            "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
+            "  --horizon H         future frames / codes per window (default 5; 1 and 3 too)\n"
+            "  --width C           override the preset's width\n"
+            "  --train SHARD       default shards/katago9-train.vgs\n"
+            "  --val SHARD         default shards/katago9-val.vgs\n"
+            "  --out FILE          weights (default runs/ldm-<preset>-h<H>.gguf), written at every\n"
+            "                      evaluation and at the end\n"
+            "  --ckpt FILE         checkpoint (default runs/ldm-<preset>-h<H>.ckpt)\n"
+            "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
+            "                      --steps/--batch/--lr/--warmup are kept unless given)\n"
+            "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
+            "  --minutes M         stop (checkpoint, weights) after M minutes of this process\n"
+            "  --stop-at N         stop (checkpoint, weights) after step N\n"
+            "  --batch B           windows per step (default 32)\n"
+            "  --lr X              peak learning rate (default 1e-3), --warmup N (default 200)\n"
+            "  --seed S            initialization and data seed (default 1)\n"
+            "  --threads N         CPU threads (default 1)\n"
+            "  --ckpt-every S      seconds between checkpoints (default 180)\n"
+            "  --eval-every N      steps between evaluations (default 1000), --eval-windows N (512;\n"
+            "                      the move probe's table is fitted on 8x as many training windows)\n"
+            "  --log-every N       steps between progress lines (default 50)\n"
+            "  --db FILE           SQLite database (default runs/videogo.db); --no-db to skip\n"
+            "  --eval WEIGHTS      only evaluate WEIGHTS and exit: board-exact rate of the rebuilt\n"
+            "                      x_{t+1}, codes used per query, move probe on z^1 (top-1)\n");
+}
+
+static void mkdir_parent(const char *path)
+{
+    char d[4096];
+    int n = snprintf(d, sizeof d, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof d) die("path too long: %s", path);
+    char *slash = strrchr(d, '/');
+    if (!slash) return;
+    *slash = 0;
+    for (char *q = d + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            mkdir(d, 0777);
+            *q = '/';
+        }
+    if (mkdir(d, 0777) && errno != EEXIST) die("cannot create %s: %s", d, strerror(errno));
+}
+
+static int parse_int(const char *s, const char *opt, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi) die("%s: '%s' is not an integer in %ld..%ld", opt, s, lo, hi);
+    return (int)v;
+}
+
+static double parse_double(const char *s, const char *opt)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v)) die("%s: '%s' is not a number", opt, s);
+    return v;
+}
+
+static void file_sha256_hex(const char *path, char hex[65])
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    hex[0] = 0;
+    if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) return;
+    const char *s = NULL;
+    if (!weights_get_str(&w, "videogo.sha256", &s) && s) snprintf(hex, 65, "%s", s);
+    weights_close(&w);
+}
+
+int cmd_train_ldm(int argc, char **argv)
+{
+    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
+    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db", *eval_only = NULL;
+    char out_buf[256], ckpt_buf[256];
+    int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_windows = 512, log_every = 50;
+    int horizon = 0, width = 0, use_db = 1;
+    long steps = 20000, stop_at = 0;
+    double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
+    uint64_t seed = 1;
+    run_opts_t ro = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            train_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--no-db")) { use_db = 0; continue; }
+        if (!v) {
+            fprintf(stderr, "videogo train ldm: unknown option or missing value: %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--horizon")) horizon = parse_int(v, a, 1, LDM_MAX_HORIZON);
+        else if (!strcmp(a, "--width")) width = parse_int(v, a, 1, 65536);
+        else if (!strcmp(a, "--train")) train_path = v;
+        else if (!strcmp(a, "--val")) val_path = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--ckpt")) ckpt = v;
+        else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
+        else if (!strcmp(a, "--minutes")) minutes = parse_double(v, a);
+        else if (!strcmp(a, "--stop-at")) stop_at = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096), ro.given_batch = 1;
+        else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a), ro.given_lr = 1;
+        else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
+        else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
+        else if (!strcmp(a, "--ckpt-every")) ckpt_every = parse_double(v, a);
+        else if (!strcmp(a, "--eval-every")) eval_every = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--eval-windows")) eval_windows = parse_int(v, a, 1, 1000000);
+        else if (!strcmp(a, "--log-every")) log_every = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--db")) db_path = v;
+        else if (!strcmp(a, "--eval")) eval_only = v;
+        else {
+            fprintf(stderr, "videogo train ldm: unknown option %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+    }
+    const backend_t *be = backend_cpu();
+    be->set_threads(threads);
+    char err[1024];
+    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
+    cmd[0] = "videogo";
+    cmd[1] = "train";
+    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
+    const int cmd_argc = argc + 2;
+
+    dataset_t *val = dataset_open(val_path, err, sizeof err);
+    if (!val) die("%s\nhint: build the shards with `videogo data build`", err);
+    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
+    dataset_t *ds = dataset_open(train_path, err, sizeof err);
+    if (!ds) die("%s\nhint: build the shards with `videogo data build`", err);
+
+    if (eval_only) {
+        ldm_t *l = ldm_build_from_file(eval_only, be, 64);
+        if (dataset_info(val)->board_size != (uint32_t)l->cfg.board_size)
+            die("%s: board size %u, the LDM reads %d", val_path, dataset_info(val)->board_size, l->cfg.board_size);
+        fprintf(stderr, "evaluating %s (H %d) on %d windows of %s ...\n", eval_only, l->cfg.horizon, eval_windows,
+                val_path);
+        ldm_eval_t e;
+        ldm_evaluate(l, val, eval_windows, ds, 8 * eval_windows, &e);
+        printf("%s: ", eval_only);
+        eval_print(stdout, &e);
+        ldm_free(l);
+        dataset_close(ds);
+        dataset_close(val);
+        free(cmd);
+        return 0;
+    }
+
+    ldm_t *l;
+    checkpoint_state_t st = {0};
+    double elapsed0 = 0;
+    ldm_config_t cfg0;
+    if (ldm_preset(preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+    if (horizon) cfg0.horizon = horizon;
+    if (width) cfg0.width = width;
+    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ldm-%s-h%d.gguf", preset, cfg0.horizon);
+    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ldm-%s-h%d.ckpt", preset, cfg0.horizon);
+    if (n1 < 0 || (size_t)n1 >= sizeof out_buf || n2 < 0 || (size_t)n2 >= sizeof ckpt_buf)
+        die("preset name too long: %s", preset);
+    if (!out) out = out_buf;
+    if (!ckpt) ckpt = ckpt_buf;
+    if (resume) {
+        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
+        l = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
+        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr;
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+                elapsed0);
+    } else {
+        l = ldm_new(&cfg0, be, batch, seed);
+        ldm_zero_grad(l);
+        st.shuffle_seed = seed;
+        rng_seed(&st.rng, seed ^ 0x6c646d6c646dULL);
+    }
+    const ldm_config_t *cfg = &l->cfg;
+    if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
+        die("%s: board size %u, the LDM is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
+    mkdir_parent(out);
+    mkdir_parent(ckpt);
+
+    render_ctx_t *ctx = render_ctx_new(cfg->board_size, cfg->px);
+    if (!ctx) die("render_ctx_new failed");
+    const int H = cfg->horizon;
+    const size_t wb = (size_t)(H + 1) * (size_t)render_frame_bytes(cfg->px);
+    uint8_t *rgb = xmalloc((size_t)batch * wb);
+    const uint64_t nf = dataset_info(ds)->n_frames;
+
+    char config_json[1024];
+    int nj = snprintf(config_json, sizeof config_json,
+                      "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"horizon\":%d,\"width\":%d,\"heads\":%d,"
+                      "\"codebook\":%ld,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
+                      "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
+                      cfg->preset, cfg->px, cfg->patch, H, cfg->width, cfg->heads, ldm_codebook(cfg), batch, steps,
+                      lr_max, warmup, (unsigned long long)st.shuffle_seed, threads, resume ? "true" : "false",
+                      l->n_params);
+    if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
+    db_t *db = NULL;
+    int64_t run_id = -1;
+    if (use_db) {
+        mkdir_parent(db_path);
+        db = db_open(db_path, err, (int)sizeof err);
+        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
+        run_id = db_train_run_begin(db, "ldm", config_json, resume ? "resumed" : NULL);
+        if (run_id < 0) die("%s: %s", db_path, db_error(db));
+    }
+    fprintf(stderr, "ldm %s: %d px, P %d, %d tokens/frame, H %d, C %d, %d heads, codebook %ld, %zu params; batch %d, "
+                    "%ld steps\n",
+            cfg->preset, cfg->px, cfg->patch, l->T, H, cfg->width, cfg->heads, ldm_codebook(cfg), l->n_params, batch,
+            steps);
+
+    double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
+    long windows_since = 0;
+    double loss_sum = 0;
+    int loss_n = 0, stop = 0;
+    while ((long)st.step < steps && !stop) {
+        for (int b = 0; b < batch; b++) {
+            uint64_t i = rng_next(&st.rng) % nf;
+            int sym = (int)rng_below(&st.rng, SYM_COUNT);
+            if (ldm_window(ds, ctx, H, i, sym, rgb + (size_t)b * wb, NULL))
+                die("%s: window at frame %llu unreadable", train_path, (unsigned long long)i);
+        }
+        ldm_set_windows(l, rgb, batch);
+        float loss = ldm_forward(l);
+        if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
+        ldm_zero_grad(l);
+        ldm_backward(l);
+        float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
+        ldm_adamw_step(l, lr, 0.9f, 0.99f, 1e-8f, 1e-4f, 1.0f, (int)st.step + 1);
+        st.step++;
+        windows_since += batch;
+        loss_sum += loss;
+        loss_n++;
+        double now = time_wall();
+        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
+        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
+        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+            double wps = windows_since / (now - t_log);
+            fprintf(stderr, "step %llu/%ld  loss %.6f  lr %.2e  %.0f windows/s  %.0f s\n", (unsigned long long)st.step,
+                    steps, loss_sum / loss_n, (double)lr, wps, elapsed0 + now - t_start);
+            if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, wps * (H + 1) * l->T))
+                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+            t_log = now;
+            windows_since = 0;
+            loss_sum = 0;
+            loss_n = 0;
+        }
+        int last = (long)st.step == steps || stop;
+        if (st.step % (uint64_t)eval_every == 0 || last) {
+            double t0 = time_wall();
+            ldm_eval_t e;
+            /* evaluation reuses the training activations (max_batch = batch) */
+            ldm_evaluate(l, val, eval_windows, ds, 8 * eval_windows, &e);
+            fprintf(stderr, "eval step %llu: ", (unsigned long long)st.step);
+            eval_print(stderr, &e);
+            if (db) {
+                db_train_log(db, run_id, "val", (int64_t)st.step, e.mse, lr, 0);
+                db_train_log(db, run_id, "val_next_board_error", (int64_t)st.step, 1.0 - (double)e.exact / e.windows,
+                             lr, 0);
+                if (e.probe_n)
+                    db_train_log(db, run_id, "val_probe_move_acc", (int64_t)st.step,
+                                 (double)e.probe_hit / e.probe_n, lr, 0);
+            }
+            ldm_save(l, out, cmd_argc, cmd);
+            t_log += time_wall() - t0;
+        }
+        now = time_wall();
+        if (now - t_ckpt >= ckpt_every || last) {
+            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
+            save_checkpoint(l, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+            t_ckpt = now;
+        }
+    }
+    if (db) {
+        char hex[65];
+        file_sha256_hex(out, hex);
+        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
+        db_close(db);
+    }
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    free(rgb);
+    render_ctx_free(ctx);
+    ldm_free(l);
+    dataset_close(ds);
+    dataset_close(val);
+    free(cmd);
+    return 0;
+}
