@@ -3,6 +3,7 @@
  *   - a tiny configuration trains a few dozen steps and its loss falls (H = 5, and H = 1, 3);
  *   - a window that starts at a game's last frames repeats the final frame (padding);
  *   - query 1's code only sees frames t..t+1: changing later frames leaves it bit-identical;
+ *   - the decoder's gradient matches finite differences of the loss;
  *   - determinism: two nets from one seed give bit-identical losses and parameters;
  *   - weights round trip: save + load gives the same codes and loss; the loader refuses a file
  *     with another horizon's tensors under the same name (a shape check).
@@ -178,6 +179,63 @@ START_TEST(test_query_mask)
 }
 END_TEST
 
+/* The decoder's analytic gradient (everything after FSQ, so the loss is smooth in it) against
+ * central finite differences, at the largest-gradient entry of each decoder tensor. */
+START_TEST(test_decoder_gradient)
+{
+    setup();
+    ldm_config_t cfg;
+    ck_assert_int_eq(ldm_preset("tiny", &cfg), 0);
+    const backend_t *be = backend_cpu();
+    be->set_threads(1);
+    enum { B = 2 };
+    ldm_t *l = ldm_new(&cfg, be, B, 13);
+    uint8_t *rgb = windows(&cfg, B, 37);
+    ldm_set_windows(l, rgb, B);
+    /* a few steps first, so the decoder's last layer is not near zero */
+    for (int s = 0; s < 5; s++) {
+        ldm_forward(l);
+        ldm_zero_grad(l);
+        ldm_backward(l);
+        ldm_adamw_step(l, 1e-2f, 0.9f, 0.99f, 1e-8f, 0.0f, 0.0f, s + 1);
+    }
+    ldm_forward(l);
+    ldm_zero_grad(l);
+    ldm_backward(l);
+    float *grad = xmalloc(l->n_params * sizeof(float)), *par = xmalloc(l->n_params * sizeof(float));
+    be->to_host(grad, l->grad, l->n_params * sizeof(float));
+    be->to_host(par, l->param, l->n_params * sizeof(float));
+    const char *names[] = {"dec.fc2.weight", "dec.fc2.bias", "dec.fc1.weight", "dec.fc1.bias", "dec.z.weight",
+                           "dec.x.weight", "dec.pos", "dec.frame"};
+    for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
+        const ldm_param_t *p = NULL;
+        for (int i = 0; i < LDM_N_PARAMS; i++)
+            if (!strcmp(l->params[i].name, names[t])) p = &l->params[i];
+        ck_assert_ptr_nonnull(p);
+        size_t best = p->offset;
+        for (size_t k = p->offset; k < p->offset + p->n; k++)
+            if (fabsf(grad[k]) > fabsf(grad[best])) best = k;
+        const float eps = 1e-2f, w0 = par[best];
+        par[best] = w0 + eps;
+        be->to_device(l->param, par, l->n_params * sizeof(float));
+        double lp = ldm_forward(l);
+        par[best] = w0 - eps;
+        be->to_device(l->param, par, l->n_params * sizeof(float));
+        double lm = ldm_forward(l);
+        par[best] = w0;
+        be->to_device(l->param, par, l->n_params * sizeof(float));
+        double fd = (lp - lm) / (2.0 * eps), g = grad[best];
+        ck_assert_msg(g != 0.0, "%s: zero gradient", names[t]);
+        ck_assert_msg(fabs(fd - g) <= 0.05 * fabs(g) + 1e-7, "%s[%zu]: analytic %.6e, finite difference %.6e",
+                      names[t], best - p->offset, g, fd);
+    }
+    free(grad);
+    free(par);
+    free(rgb);
+    ldm_free(l);
+}
+END_TEST
+
 /* k steps from seed 9; returns the last loss, params copied to host (caller frees). */
 static float run_steps(const ldm_config_t *cfg, const uint8_t *rgb, int B, int k, float **params, size_t *n)
 {
@@ -302,6 +360,7 @@ int main(void)
     tcase_add_test(tc, test_padding);
     tcase_add_test(tc, test_query_mask);
     tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_decoder_gradient);
     tcase_add_test(tc, test_weights_round_trip);
     tcase_add_test(tc, test_loss_falls);
     tcase_add_test(tc, test_loss_falls_h1_h3);
