@@ -22,14 +22,14 @@ int ldm_preset(const char *name, ldm_config_t *cfg)
     memset(cfg, 0, sizeof *cfg);
     if (!strcmp(name, "paper")) {
         *cfg = (ldm_config_t){.board_size = 9, .px = 256, .channels = 3, .patch = 64, .horizon = 5, .width = 512,
-                              .heads = 8, .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}};
+                              .heads = 8, .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}, .disc_weight = 1.0f};
     } else if (!strcmp(name, "cpu")) {
         /* 64-px frames as the tokenizer's cpu preset; 1,000 codes (>= 82 moves with room) */
         *cfg = (ldm_config_t){.board_size = 9, .px = 64, .channels = 3, .patch = 16, .horizon = 5, .width = 128,
-                              .heads = 4, .n_levels = 4, .levels = {8, 5, 5, 5}};
+                              .heads = 4, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 1.0f};
     } else if (!strcmp(name, "tiny")) {
         *cfg = (ldm_config_t){.board_size = 9, .px = 32, .channels = 3, .patch = 8, .horizon = 5, .width = 32,
-                              .heads = 2, .n_levels = 4, .levels = {8, 5, 5, 5}};
+                              .heads = 2, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 1.0f};
     } else {
         return -1;
     }
@@ -74,6 +74,10 @@ int ldm_config_check(const ldm_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "%d FSQ levels: 1..%d expected", c->n_levels, LDM_MAX_LEVELS);
         return -1;
     }
+    if (!(c->disc_weight >= 0.0f && c->disc_weight < 1e6f)) {
+        snprintf(err, errlen, "disc weight %g must be >= 0", (double)c->disc_weight);
+        return -1;
+    }
     long k = 1;
     for (int i = 0; i < c->n_levels; i++) {
         if (c->levels[i] < 2 || c->levels[i] > 256) {
@@ -104,6 +108,7 @@ void ldm_config_write(weights_writer_t *w, const ldm_config_t *c)
     weights_writer_kv_arr_i32(w, "ldm.fsq_levels", lv, (size_t)c->n_levels);
     weights_writer_kv_u64(w, "ldm.codebook", (uint64_t)ldm_codebook(c));
     weights_writer_kv_str(w, "ldm.input", "pixels");
+    weights_writer_kv_f32(w, "ldm.disc_weight", c->disc_weight);
 }
 
 void ldm_config_read(const weights_t *w, ldm_config_t *c)
@@ -125,6 +130,7 @@ void ldm_config_read(const weights_t *w, ldm_config_t *c)
     int32_t lv[LDM_MAX_LEVELS];
     weights_need_arr(w, "ldm.fsq_levels", WEIGHTS_KV_I32, lv, (size_t)nl);
     for (int i = 0; i < c->n_levels; i++) c->levels[i] = lv[i];
+    c->disc_weight = weights_need_f32(w, "ldm.disc_weight");
     char err[256];
     if (ldm_config_check(c, err, sizeof err))
         die("%s: bad ldm hyperparameters: %s; %s", w->path, err, weights_regen_hint(w));
@@ -192,6 +198,8 @@ static size_t carve(float *blk, float **const *ptrs, const size_t *sizes, size_t
     }
     return off;
 }
+
+static void build_disc_pooling(ldm_t *l);
 
 static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_batch)
 {
@@ -284,7 +292,50 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
     l->host_img = xmalloc(img * sizeof(float));
     l->host_dimg = xmalloc(img * sizeof(float));
     l->host_loss = xmalloc(ND * sizeof(float));
+    if (cfg->disc_weight > 0) build_disc_pooling(l);
     return l;
+}
+
+/* The disc pooling R [Q, S*S*3]: row (p*3 + c) averages channel c of the pixels whose centres
+ * lie within 3/4 of the stone radius of intersection p's centre (render.h geometry), or the
+ * pixel holding the centre when none does: the same matrix as the tokenizer's (tokenizer.c),
+ * and its buffers for B*H predicted frames. */
+static void build_disc_pooling(ldm_t *l)
+{
+    const ldm_config_t *cfg = &l->cfg;
+    render_geom_t g;
+    if (render_geom(&g, cfg->board_size, cfg->px)) die("ldm: no frame geometry for %d px", cfg->px);
+    const int S = cfg->px, Cc = cfg->channels, n = cfg->board_size;
+    const size_t F = (size_t)S * S * Cc;
+    l->Q = n * n * Cc;
+    float *host = xcalloc((size_t)l->Q * F, sizeof(float));
+    double rs = 0.75 * g.diameter / 2.0 * g.scale;
+    for (int p = 0; p < n * n; p++) {
+        double cx = render_geom_centre(&g, p % n), cy = render_geom_centre(&g, p / n);
+        int cnt = 0;
+        for (int pass = 0; pass < 2 && cnt == 0; pass++)
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) {
+                    double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+                    int in = pass == 0 ? dx * dx + dy * dy < rs * rs : (x == (int)floor(cx) && y == (int)floor(cy));
+                    if (!in) continue;
+                    for (int c = 0; c < Cc; c++) host[(size_t)(p * Cc + c) * F + ((size_t)y * S + x) * Cc + c] = 1.0f;
+                    cnt++;
+                }
+        for (int c = 0; c < Cc; c++)
+            for (size_t k = 0; k < F; k++) host[(size_t)(p * Cc + c) * F + k] /= (float)cnt;
+    }
+    const backend_t *be = l->be;
+    l->R = be_alloc(be, (size_t)l->Q * F * sizeof(float));
+    be->to_device(l->R, host, (size_t)l->Q * F * sizeof(float));
+    free(host);
+    const size_t BH = (size_t)l->max_batch * (size_t)l->H, Q = (size_t)l->Q;
+    size_t sizes[] = {BH * F, BH * F, BH * Q, BH * Q, BH, BH * Q, BH * F};
+    float **ptrs[] = {&l->yimg, &l->timg, &l->pool_y, &l->pool_x, &l->loss_disc, &l->dpool, &l->dyimg};
+    size_t total = carve(NULL, ptrs, sizes, 7);
+    float *blk = be_alloc(be, total * sizeof(float));
+    be->zero(blk, total * sizeof(float));
+    carve(blk, ptrs, sizes, 7);
 }
 
 /* Gradients, AdamW moments and activation gradients: allocated on the first ldm_zero_grad. */
@@ -389,6 +440,8 @@ void ldm_free(ldm_t *l)
     be->free(l->dact);
     be->free(l->codes);
     be->free(l->ids);
+    be->free(l->R);
+    be->free(l->yimg); /* one block: yimg, timg, pool_y, pool_x, loss_disc, dpool, dyimg */
     free(l->host_img);
     free(l->host_dimg);
     free(l->host_loss);
@@ -501,7 +554,20 @@ float ldm_forward(ldm_t *l)
     be->to_host(l->host_loss, l->loss, (size_t)ND * sizeof(float));
     double s = 0;
     for (int n = 0; n < ND; n++) s += l->host_loss[n];
-    return (float)(s / ND);
+    s /= ND;
+    if (l->R) { /* disc loss: mean over predicted frames of the MSE of R.y against R.target */
+        const int S = l->cfg.px, Cc = l->cfg.channels, FB = S * S * Cc, NF = B * H;
+        be->unpatchify_forward(l->yimg, l->y, NF, S, S, Cc, l->cfg.patch);
+        be->unpatchify_forward(l->timg, l->tgt, NF, S, S, Cc, l->cfg.patch);
+        be->matmul_forward(l->pool_y, l->yimg, l->R, NULL, NF, FB, l->Q);
+        be->matmul_forward(l->pool_x, l->timg, l->R, NULL, NF, FB, l->Q);
+        be->mse_forward(l->loss_disc, l->pool_y, l->pool_x, NF, l->Q);
+        be->to_host(l->host_loss, l->loss_disc, (size_t)NF * sizeof(float));
+        double d = 0;
+        for (int n = 0; n < NF; n++) d += l->host_loss[n];
+        s += l->cfg.disc_weight * d / NF;
+    }
+    return (float)s;
 }
 
 void ldm_zero_grad(ldm_t *l)
@@ -521,6 +587,14 @@ void ldm_backward(ldm_t *l)
     be->zero(l->dact, l->dact_floats * sizeof(float));
     /* decoder */
     be->mse_backward(l->dy, l->y, l->tgt, ND, PF, 1.0f / (float)ND);
+    if (l->R) {
+        const int S = l->cfg.px, Cc = l->cfg.channels, FB = S * S * Cc, NF = B * H;
+        be->zero(l->dpool, (size_t)NF * l->Q * sizeof(float));
+        be->zero(l->dyimg, (size_t)NF * FB * sizeof(float));
+        be->mse_backward(l->dpool, l->pool_y, l->pool_x, NF, l->Q, l->cfg.disc_weight / (float)NF);
+        be->matmul_backward(l->dyimg, NULL, NULL, l->dpool, l->yimg, l->R, NF, FB, l->Q);
+        be->unpatchify_backward(l->dy, l->dyimg, NF, S, S, Cc, l->cfg.patch);
+    }
     be->matmul_backward(l->dg3, PRM(l, g, P_DFC2_W), PRM(l, g, P_DFC2_B), l->dy, l->g3, PRM(l, p, P_DFC2_W), ND, C,
                         PF);
     be->gelu_backward(l->dg2, l->dg3, l->g2, (size_t)ND * C);

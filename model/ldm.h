@@ -26,7 +26,11 @@
  *            -> gelu -> fc1 -> gelu -> fc2 -> + x_t[k] (the decoder predicts the change).
  *            This causal use of the codes is deliberate: x_{t+1} depends on z^1 alone, so z^1
  *            must carry the move t -> t+1 (the paper's IDM reads z_t^1), and z^h the rest.
- * Loss: mean squared error of the predicted patches of x_{t+1..t+H} in [-1, 1] pixel units.
+ * Loss: mean squared error of the predicted patches of x_{t+1..t+H} in [-1, 1] pixel units,
+ * plus disc_weight * the MSE of the mean colours of the intersection discs (the tokenizer's
+ * fixed linear pooling R [Q = N*N*3, S*S*3], tokenizer.h): a move changes one disc, about 1%
+ * of a frame's pixels, so plain pixel MSE barely sees it; the pooled term weighs exactly the
+ * pixels that say which stone is where (frame geometry only, no label).
  *
  * Windows (ldm_window): frames i, i+1, ..., i+H of the game holding frame i, replicate-padded
  * at the game's end (frame i + min(h, frames after i)); a pass already is a repeated frame.
@@ -62,6 +66,7 @@ typedef struct {
     int heads;           /* NH: attention heads (C % NH == 0) */
     int n_levels;        /* D: FSQ dimensions of one code */
     int levels[LDM_MAX_LEVELS];
+    float disc_weight;   /* weight of the intersection-disc loss (below); 0: none */
 } ldm_config_t;
 
 /* Fills *cfg with a named preset (H = 5). 0, or -1 for an unknown name. */
@@ -106,6 +111,10 @@ typedef struct {
     float *g, *g1, *g2, *g3, *y, *tgt; /* [ND, C] x4, [ND, PF] x2 */
     float *tmp;          /* [max(NK, ND), C] embeddings before an add */
     float *loss;         /* [ND] */
+    int Q;               /* rows of the disc pooling (0 without it) */
+    float *R;            /* [Q, S*S*3] disc pooling, NULL when disc_weight == 0 */
+    float *yimg, *timg;  /* [B*H, S*S*3] predicted and target frames (disc loss) */
+    float *pool_y, *pool_x, *loss_disc, *dpool, *dyimg;   /* [B*H,Q] x2, [B*H], [B*H,Q], [B*H,S*S*3] */
     size_t act_floats;
     float *act;
     /* gradients of the activations (one block, allocated with grad) */
@@ -140,7 +149,7 @@ int ldm_window(const dataset_t *ds, const render_ctx_t *ctx, int horizon, uint64
 
 /* B windows (B <= max_batch; (H+1) frames of S*S*3 bytes each, frame-major per window). */
 void ldm_set_windows(ldm_t *l, const uint8_t *rgb, int B);
-/* Forward on the windows set last; returns the loss (mean squared error). l->codes holds the
+/* Forward on the windows set last; returns the loss (pixel MSE + disc_weight * disc MSE). l->codes holds the
  * B*H codes (window-major). */
 float ldm_forward(ldm_t *l);
 void ldm_zero_grad(ldm_t *l);

@@ -265,12 +265,14 @@ static void train_usage(FILE *f)
             "\n"
             "Trains the latent dynamics model (model/ldm.h) on windows of H+1 frames (x_t and the\n"
             "next H, replicate-padded at a game's end) rendered from the training shard, 8 symmetries.\n"
-            "Loss: MSE of the rebuilt x_{t+1..t+H} in [-1,1] pixel units. Frames only, no labels.\n"
+            "Loss: MSE of the rebuilt x_{t+1..t+H} in [-1,1] pixel units + --disc x the MSE of the\n"
+            "mean colours of the intersection discs. Frames only, no labels.\n"
             "Progress on stderr; the run and its loss go to SQLite (--db).\n"
             "\n"
             "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
             "  --horizon H         future frames / codes per window (default 5; 1 and 3 too)\n"
             "  --width C           override the preset's width\n"
+            "  --disc X            override the intersection-disc loss weight (0: pixel MSE only)\n"
             "  --train SHARD       default shards/katago9-train.vgs\n"
             "  --val SHARD         default shards/katago9-val.vgs\n"
             "  --out FILE          weights (default runs/ldm-<preset>-h<H>.gguf), written at every\n"
@@ -345,6 +347,7 @@ int cmd_train_ldm(int argc, char **argv)
     char out_buf[256], ckpt_buf[256];
     int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_windows = 512, log_every = 50;
     int horizon = 0, width = 0, use_db = 1;
+    double disc = -1;
     long steps = 20000, stop_at = 0;
     double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
@@ -366,6 +369,7 @@ int cmd_train_ldm(int argc, char **argv)
         if (!strcmp(a, "--preset")) preset = v;
         else if (!strcmp(a, "--horizon")) horizon = parse_int(v, a, 1, LDM_MAX_HORIZON);
         else if (!strcmp(a, "--width")) width = parse_int(v, a, 1, 65536);
+        else if (!strcmp(a, "--disc")) disc = parse_double(v, a);
         else if (!strcmp(a, "--train")) train_path = v;
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
@@ -429,6 +433,7 @@ int cmd_train_ldm(int argc, char **argv)
     if (ldm_preset(preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
     if (horizon) cfg0.horizon = horizon;
     if (width) cfg0.width = width;
+    if (disc >= 0) cfg0.disc_weight = (float)disc;
     int n1 = snprintf(out_buf, sizeof out_buf, "runs/ldm-%s-h%d.gguf", preset, cfg0.horizon);
     int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ldm-%s-h%d.ckpt", preset, cfg0.horizon);
     if (n1 < 0 || (size_t)n1 >= sizeof out_buf || n2 < 0 || (size_t)n2 >= sizeof ckpt_buf)
@@ -463,9 +468,9 @@ int cmd_train_ldm(int argc, char **argv)
     char config_json[1024];
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"horizon\":%d,\"width\":%d,\"heads\":%d,"
-                      "\"codebook\":%ld,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
+                      "\"codebook\":%ld,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
                       "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
-                      cfg->preset, cfg->px, cfg->patch, H, cfg->width, cfg->heads, ldm_codebook(cfg), batch, steps,
+                      cfg->preset, cfg->px, cfg->patch, H, cfg->width, cfg->heads, ldm_codebook(cfg), (double)cfg->disc_weight, batch, steps,
                       lr_max, warmup, (unsigned long long)st.shuffle_seed, threads, resume ? "true" : "false",
                       l->n_params);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
