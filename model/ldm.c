@@ -22,12 +22,13 @@ int ldm_preset(const char *name, ldm_config_t *cfg)
     memset(cfg, 0, sizeof *cfg);
     if (!strcmp(name, "paper")) {
         *cfg = (ldm_config_t){.board_size = 9, .px = 256, .channels = 3, .patch = 64, .horizon = 5, .width = 512,
-                              .heads = 8, .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}, .disc_weight = 1.0f};
+                              .heads = 8, .n_levels = 6, .levels = {8, 8, 8, 5, 5, 5}, .disc_weight = 0.0f};
     } else if (!strcmp(name, "cpu")) {
-        /* 64-px frames as the tokenizer's cpu preset; 1,000 codes (>= 82 moves with room) */
+        /* 64-px frames as the tokenizer's cpu preset; 1,000 codes (>= 82 moves with room);
+         * no disc loss (measured, ldm.h) */
         *cfg = (ldm_config_t){.board_size = 9, .px = 64, .channels = 3, .patch = 16, .horizon = 5, .width = 128,
-                              .heads = 4, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 1.0f};
-    } else if (!strcmp(name, "tiny")) {
+                              .heads = 4, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 0.0f};
+    } else if (!strcmp(name, "tiny")) { /* tests: the disc loss on, so its path is exercised */
         *cfg = (ldm_config_t){.board_size = 9, .px = 32, .channels = 3, .patch = 8, .horizon = 5, .width = 32,
                               .heads = 2, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 1.0f};
     } else {
