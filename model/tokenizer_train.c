@@ -307,6 +307,7 @@ static void train_usage(FILE *f)
             "                      written when an evaluation ties or beats it\n"
             "                      (default runs/tokenizer-<preset>.gguf)\n"
             "  --ckpt FILE         checkpoint (default runs/tokenizer-<preset>.ckpt)\n"
+            "  --init WEIGHTS      start from a tokenizer weights file (fine-tuning; fresh AdamW)\n"
             "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
             "                      --steps/--batch/--lr/--warmup/--random-frac are kept unless given)\n"
             "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
@@ -378,7 +379,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_frames = 1024, log_every = 50;
     int hidden = 0, use_db = 1, margin = -1;
     double disc = -1;
-    const char *levels = NULL, *dump_dir = NULL;
+    const char *levels = NULL, *dump_dir = NULL, *init = NULL;
     long steps = 20000, stop_at = 0;
     double lr_max = 1e-3, l1 = 0, random_frac = 0.25, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
@@ -403,6 +404,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--disc")) disc = parse_double(v, a);
         else if (!strcmp(a, "--levels")) levels = v;
         else if (!strcmp(a, "--dump")) dump_dir = v;
+        else if (!strcmp(a, "--init")) init = v;
         else if (!strcmp(a, "--train")) train_path = v;
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
@@ -500,7 +502,12 @@ int cmd_train_tokenizer(int argc, char **argv)
             }
         }
         cfg.l1_weight = (float)l1;
-        t = tokenizer_new(&cfg, be, batch, seed);
+        if (init) { /* start from trained weights (their hyperparameters), fresh optimizer state */
+            t = tokenizer_build_from_file(init, be, batch);
+            fprintf(stderr, "initialized from %s (its hyperparameters; --preset ignored)\n", init);
+        } else {
+            t = tokenizer_new(&cfg, be, batch, seed);
+        }
         tokenizer_zero_grad(t);
         st.shuffle_seed = seed;
         rng_seed(&st.rng, seed ^ 0x746f6b656e697aULL);
