@@ -503,6 +503,7 @@ void tokenizer_backward(tokenizer_t *t)
     /* g1 = fc1(zhat) + pos: both terms receive dg1 unchanged */
     be->embedding_backward(PRM(t, g, P_DPOS), t->dg1, t->pos_ids, N, H, T);
     be->matmul_backward(t->dzhat, PRM(t, g, P_DW1), PRM(t, g, P_DB1), t->dg1, t->zhat, PRM(t, p, P_DW1), N, D, H);
+    if (t->freeze_encoder) return; /* codes fixed: only the decoder learns */
     /* FSQ: straight-through */
     be->fsq_backward(t->dz, t->dzhat, t->z, t->cfg.levels, N, D);
     /* encoder */
@@ -529,7 +530,7 @@ float tokenizer_adamw_step(tokenizer_t *t, float lr, float beta1, float beta2, f
     be->to_host(&host_nsq, nsq, sizeof(float));
     float norm = sqrtf(host_nsq);
     float scale = grad_clip_scale(norm, max_norm);
-    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
+    for (int i = t->freeze_encoder ? P_DW1 : 0; i < TOKENIZER_N_PARAMS; i++) {
         const tokenizer_param_t *pp = &t->params[i];
         be->adamw_update(t->param + pp->offset, t->grad + pp->offset, t->m + pp->offset, t->v + pp->offset, pp->n,
                          lr, beta1, beta2, eps, pp->decay ? weight_decay : 0.0f, scale, t_step);

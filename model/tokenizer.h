@@ -101,6 +101,7 @@ typedef struct {
     int T, PF, H, D;     /* tokens per frame, patch features, width, FSQ dimensions */
     int max_batch;       /* frames per call at most (activations are sized for it) */
     int batch;           /* frames in the last set_frames / forward */
+    int freeze_encoder;  /* training: backward stops at the codes, AdamW leaves enc.* as is */
 
     tokenizer_param_t params[TOKENIZER_N_PARAMS];
     size_t n_params;     /* floats in each of the four blocks below */

@@ -222,6 +222,7 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
     weights_writer_kv_f64(w, "train.random_frac", o->random_frac);
     weights_writer_kv_f64(w, "train.best_exact", o->best_exact);
     weights_writer_kv_u64(w, "train.best_step", (uint64_t)o->best_step);
+    weights_writer_kv_u32(w, "train.freeze_encoder", (uint32_t)t->freeze_encoder);
     size_t bytes = t->n_params * sizeof(float);
     float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
     t->be->to_host(p, t->param, bytes);
@@ -261,7 +262,10 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     if (!o->given_random_frac && !weights_get_f64(&w, "train.random_frac", &d)) o->random_frac = d;
     if (!weights_get_f64(&w, "train.best_exact", &d)) o->best_exact = d;
     if (!weights_get_u64(&w, "train.best_step", &u)) o->best_step = (long)u;
+    uint32_t fz;
+    int freeze = !weights_get_u32(&w, "train.freeze_encoder", &fz) && fz;
     tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
+    t->freeze_encoder = freeze;
     tokenizer_zero_grad(t); /* allocates grad, m, v */
     size_t bytes = t->n_params * sizeof(float);
     float *p = xcalloc(t->n_params, sizeof(float)), *m = xcalloc(t->n_params, sizeof(float)),
@@ -308,6 +312,7 @@ static void train_usage(FILE *f)
             "                      (default runs/tokenizer-<preset>.gguf)\n"
             "  --ckpt FILE         checkpoint (default runs/tokenizer-<preset>.ckpt)\n"
             "  --init WEIGHTS      start from a tokenizer weights file (fine-tuning; fresh AdamW)\n"
+            "  --freeze-encoder 1  train the decoder only (the codes stay as they are)\n"
             "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
             "                      --steps/--batch/--lr/--warmup/--random-frac are kept unless given)\n"
             "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
@@ -377,7 +382,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db", *eval_only = NULL;
     char out_buf[256], ckpt_buf[256];
     int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_frames = 1024, log_every = 50;
-    int hidden = 0, use_db = 1, margin = -1;
+    int hidden = 0, use_db = 1, margin = -1, freeze = 0;
     double disc = -1;
     const char *levels = NULL, *dump_dir = NULL, *init = NULL;
     long steps = 20000, stop_at = 0;
@@ -405,6 +410,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         else if (!strcmp(a, "--levels")) levels = v;
         else if (!strcmp(a, "--dump")) dump_dir = v;
         else if (!strcmp(a, "--init")) init = v;
+        else if (!strcmp(a, "--freeze-encoder")) freeze = parse_int(v, a, 0, 1);
         else if (!strcmp(a, "--train")) train_path = v;
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
@@ -512,6 +518,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         st.shuffle_seed = seed;
         rng_seed(&st.rng, seed ^ 0x746f6b656e697aULL);
     }
+    if (freeze) t->freeze_encoder = 1;
     const tokenizer_config_t *cfg = &t->cfg;
     if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
         die("%s: board size %u, the tokenizer is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
