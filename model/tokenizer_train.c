@@ -18,6 +18,7 @@
  * the tests link model without this file's entry points and never pull it in. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,14 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
 
 /* ---- the command ----------------------------------------------------------------------- */
 
+/* SIGINT / SIGTERM: finish the step, checkpoint, write the weights, close the run as "stopped". */
+static volatile sig_atomic_t stop_requested;
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 static void train_usage(FILE *f)
 {
     fprintf(f,
@@ -298,7 +307,8 @@ static void train_usage(FILE *f)
             "Trains the frame tokenizer (model/tokenizer.h) as an autoencoder on frames rendered\n"
             "from the training shard (build it with `videogo data build`), 8 symmetries, plus\n"
             "random legal positions. Loss: pixel MSE (+ --l1 x L1) in [-1,1] units.\n"
-            "Progress on stderr; the run and its loss/throughput go to SQLite (--db).\n"
+            "Progress on stderr; the run and its loss/throughput go to SQLite (--db). SIGINT or\n"
+            "SIGTERM stops after the current step with a checkpoint (resume with --resume).\n"
             "\n"
             "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
             "  --hidden H          override the preset's MLP width\n"
@@ -555,6 +565,11 @@ int cmd_train_tokenizer(int argc, char **argv)
             cfg->preset, cfg->px, cfg->patch, cfg->margin, t->T, cfg->hidden, tokenizer_codebook(cfg),
             (double)cfg->disc_weight, t->n_params, batch, steps);
 
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
     long frames_since = 0;
     double loss_sum = 0;
@@ -577,6 +592,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         double now = time_wall();
         if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
         if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
+        if (stop_requested) stop = 1;
         if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
             double fps = frames_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.5f  lr %.2e  %.0f frames/s  %.0f s\n",
