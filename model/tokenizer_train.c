@@ -344,49 +344,6 @@ static void train_usage(FILE *f)
             "                      (original | decoded)\n");
 }
 
-static void mkdir_parent(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return;
-    *slash = 0;
-    for (char *q = dir + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            mkdir(dir, 0777);
-            *q = '/';
-        }
-    if (mkdir(dir, 0777) && errno != EEXIST) die("cannot create %s: %s", dir, strerror(errno));
-}
-
-static int parse_int(const char *s, const char *opt, long lo, long hi)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi) die("%s: '%s' is not an integer in %ld..%ld", opt, s, lo, hi);
-    return (int)v;
-}
-
-static double parse_double(const char *s, const char *opt)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !isfinite(v)) die("%s: '%s' is not a number", opt, s);
-    return v;
-}
-
-static void file_sha256_hex(const char *path, char hex[65])
-{
-    weights_t w;
-    char err[WEIGHTS_ERR_LEN];
-    hex[0] = 0;
-    if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) return;
-    const char *s = NULL;
-    if (!weights_get_str(&w, "videogo.sha256", &s) && s) snprintf(hex, 65, "%s", s);
-    weights_close(&w);
-}
-
 int cmd_train_tokenizer(int argc, char **argv)
 {
     const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
@@ -415,31 +372,31 @@ int cmd_train_tokenizer(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "--preset")) preset = v;
-        else if (!strcmp(a, "--hidden")) hidden = parse_int(v, a, 1, 65536);
-        else if (!strcmp(a, "--margin")) margin = parse_int(v, a, 0, 4096);
-        else if (!strcmp(a, "--disc")) disc = parse_double(v, a);
+        else if (!strcmp(a, "--hidden")) hidden = train_parse_int(v, a, 1, 65536);
+        else if (!strcmp(a, "--margin")) margin = train_parse_int(v, a, 0, 4096);
+        else if (!strcmp(a, "--disc")) disc = train_parse_double(v, a);
         else if (!strcmp(a, "--levels")) levels = v;
         else if (!strcmp(a, "--dump")) dump_dir = v;
         else if (!strcmp(a, "--init")) init = v;
-        else if (!strcmp(a, "--freeze-encoder")) freeze = parse_int(v, a, 0, 1);
+        else if (!strcmp(a, "--freeze-encoder")) freeze = train_parse_int(v, a, 0, 1);
         else if (!strcmp(a, "--train")) train_path = v;
         else if (!strcmp(a, "--val")) val_path = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--ckpt")) ckpt = v;
-        else if (!strcmp(a, "--steps")) steps = parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
-        else if (!strcmp(a, "--minutes")) minutes = parse_double(v, a);
-        else if (!strcmp(a, "--stop-at")) stop_at = parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096), ro.given_batch = 1;
-        else if (!strcmp(a, "--lr")) lr_max = parse_double(v, a), ro.given_lr = 1;
-        else if (!strcmp(a, "--warmup")) warmup = parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
-        else if (!strcmp(a, "--l1")) l1 = parse_double(v, a);
-        else if (!strcmp(a, "--random-frac")) random_frac = parse_double(v, a), ro.given_random_frac = 1;
+        else if (!strcmp(a, "--steps")) steps = train_parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
+        else if (!strcmp(a, "--minutes")) minutes = train_parse_double(v, a);
+        else if (!strcmp(a, "--stop-at")) stop_at = train_parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--batch")) batch = train_parse_int(v, a, 1, 4096), ro.given_batch = 1;
+        else if (!strcmp(a, "--lr")) lr_max = train_parse_double(v, a), ro.given_lr = 1;
+        else if (!strcmp(a, "--warmup")) warmup = train_parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
+        else if (!strcmp(a, "--l1")) l1 = train_parse_double(v, a);
+        else if (!strcmp(a, "--random-frac")) random_frac = train_parse_double(v, a), ro.given_random_frac = 1;
         else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
-        else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
-        else if (!strcmp(a, "--ckpt-every")) ckpt_every = parse_double(v, a);
-        else if (!strcmp(a, "--eval-every")) eval_every = parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--eval-frames")) eval_frames = parse_int(v, a, 1, 10000000);
-        else if (!strcmp(a, "--log-every")) log_every = parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--threads")) threads = train_parse_int(v, a, 1, 256);
+        else if (!strcmp(a, "--ckpt-every")) ckpt_every = train_parse_double(v, a);
+        else if (!strcmp(a, "--eval-every")) eval_every = train_parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--eval-frames")) eval_frames = train_parse_int(v, a, 1, 10000000);
+        else if (!strcmp(a, "--log-every")) log_every = train_parse_int(v, a, 1, 2000000000);
         else if (!strcmp(a, "--db")) db_path = v;
         else if (!strcmp(a, "--eval")) eval_only = v;
         else {
@@ -533,8 +490,8 @@ int cmd_train_tokenizer(int argc, char **argv)
     const tokenizer_config_t *cfg = &t->cfg;
     if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
         die("%s: board size %u, the tokenizer is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
-    mkdir_parent(out);
-    mkdir_parent(ckpt);
+    train_mkdir_parent(out);
+    train_mkdir_parent(ckpt);
 
     sampler_t smp = {.ds = ds, .ctx = render_ctx_new(cfg->board_size, cfg->px), .size = cfg->board_size,
                      .px = cfg->px, .random_frac = random_frac};
@@ -554,7 +511,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     db_t *db = NULL;
     int64_t run_id = -1;
     if (use_db) {
-        mkdir_parent(db_path);
+        train_mkdir_parent(db_path);
         db = db_open(db_path, err, (int)sizeof err);
         if (!db) die("%s\nhint: --db FILE, or --no-db", err);
         run_id = db_train_run_begin(db, "tokenizer", config_json, resume ? "resumed" : NULL);
@@ -638,7 +595,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     }
     if (db) {
         char hex[65];
-        file_sha256_hex(out, hex);
+        train_weights_sha256(out, hex);
         db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
         db_close(db);
     }
@@ -675,9 +632,9 @@ int cmd_bench_tokenizer(int argc, char **argv)
         i++;
         if (!strcmp(a, "--weights")) weights = v;
         else if (!strcmp(a, "--preset")) preset = v;
-        else if (!strcmp(a, "--frames")) frames = parse_int(v, a, 1, 10000000);
-        else if (!strcmp(a, "--batch")) batch = parse_int(v, a, 1, 4096);
-        else if (!strcmp(a, "--threads")) threads = parse_int(v, a, 1, 256);
+        else if (!strcmp(a, "--frames")) frames = train_parse_int(v, a, 1, 10000000);
+        else if (!strcmp(a, "--batch")) batch = train_parse_int(v, a, 1, 4096);
+        else if (!strcmp(a, "--threads")) threads = train_parse_int(v, a, 1, 256);
         else {
             fprintf(stderr, "videogo bench tokenizer: unknown option %s\n", a);
             return 2;

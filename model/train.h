@@ -9,4 +9,12 @@
 int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
 int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
 
+/* Helpers every trainer's option parsing and bookkeeping uses (model/train_cli.c). They die
+ * with a clear message on bad input: trainers are programs, not GTP paths. */
+void train_mkdir_parent(const char *path);                          /* mkdir -p of path's folder */
+int train_parse_int(const char *s, const char *opt, long lo, long hi); /* integer in lo..hi */
+double train_parse_double(const char *s, const char *opt);          /* finite number */
+/* The videogo.sha256 key of a weights file into hex (65 bytes); "" if it cannot be read. */
+void train_weights_sha256(const char *path, char hex[65]);
+
 #endif

@@ -1,10 +1,16 @@
 /* train_cli.c: `videogo train NET ...`: dispatch over a table of trainable networks (one
  * line per net; each trainer's entry point is declared in model/train.h). */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "model/train.h"
+#include "engine/util.h"
+#include "model/weights.h"
 
 typedef struct {
     const char *name;
@@ -36,4 +42,50 @@ int cmd_train(int argc, char **argv)
     fprintf(stderr, "videogo train: unknown network '%s'\n", argv[1]);
     train_usage(stderr);
     return 2;
+}
+
+/* ---- helpers shared by the trainers (declared in train.h) ---- */
+
+void train_mkdir_parent(const char *path)
+{
+    char d[4096];
+    int n = snprintf(d, sizeof d, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof d) die("path too long: %s", path);
+    char *slash = strrchr(d, '/');
+    if (!slash) return;
+    *slash = 0;
+    for (char *q = d + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            mkdir(d, 0777);
+            *q = '/';
+        }
+    if (mkdir(d, 0777) && errno != EEXIST) die("cannot create %s: %s", d, strerror(errno));
+}
+
+int train_parse_int(const char *s, const char *opt, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi) die("%s: '%s' is not an integer in %ld..%ld", opt, s, lo, hi);
+    return (int)v;
+}
+
+double train_parse_double(const char *s, const char *opt)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v)) die("%s: '%s' is not a number", opt, s);
+    return v;
+}
+
+void train_weights_sha256(const char *path, char hex[65])
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    hex[0] = 0;
+    if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) return;
+    const char *s = NULL;
+    if (!weights_get_str(&w, "videogo.sha256", &s) && s) snprintf(hex, 65, "%s", s);
+    weights_close(&w);
 }
