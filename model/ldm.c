@@ -304,28 +304,9 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
 static void build_disc_pooling(ldm_t *l)
 {
     const ldm_config_t *cfg = &l->cfg;
-    render_geom_t g;
-    if (render_geom(&g, cfg->board_size, cfg->px)) die("ldm: no frame geometry for %d px", cfg->px);
-    const int S = cfg->px, Cc = cfg->channels, n = cfg->board_size;
-    const size_t F = (size_t)S * S * Cc;
-    l->Q = n * n * Cc;
-    float *host = xcalloc((size_t)l->Q * F, sizeof(float));
-    double rs = 0.75 * g.diameter / 2.0 * g.scale;
-    for (int p = 0; p < n * n; p++) {
-        double cx = render_geom_centre(&g, p % n), cy = render_geom_centre(&g, p / n);
-        int cnt = 0;
-        for (int pass = 0; pass < 2 && cnt == 0; pass++)
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++) {
-                    double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-                    int in = pass == 0 ? dx * dx + dy * dy < rs * rs : (x == (int)floor(cx) && y == (int)floor(cy));
-                    if (!in) continue;
-                    for (int c = 0; c < Cc; c++) host[(size_t)(p * Cc + c) * F + ((size_t)y * S + x) * Cc + c] = 1.0f;
-                    cnt++;
-                }
-        for (int c = 0; c < Cc; c++)
-            for (size_t k = 0; k < F; k++) host[(size_t)(p * Cc + c) * F + k] /= (float)cnt;
-    }
+    const size_t F = (size_t)cfg->px * cfg->px * cfg->channels;
+    float *host = render_disc_pooling(cfg->board_size, cfg->px, cfg->channels, &l->Q);
+    if (!host) die("ldm: no frame geometry for %d px", cfg->px);
     const backend_t *be = l->be;
     l->R = be_alloc(be, (size_t)l->Q * F * sizeof(float));
     be->to_device(l->R, host, (size_t)l->Q * F * sizeof(float));

@@ -249,28 +249,9 @@ static tokenizer_t *tokenizer_alloc(const tokenizer_config_t *cfg, const backend
 static void build_disc_pooling(tokenizer_t *t)
 {
     const tokenizer_config_t *cfg = &t->cfg;
-    render_geom_t g;
-    if (render_geom(&g, cfg->board_size, cfg->px)) die("tokenizer: no frame geometry for %d px", cfg->px);
-    const int S = cfg->px, C = cfg->channels, n = cfg->board_size;
-    const size_t F = (size_t)S * S * C;
-    t->Q = n * n * C;
-    float *host = xcalloc((size_t)t->Q * F, sizeof(float));
-    double rs = 0.75 * g.diameter / 2.0 * g.scale;
-    for (int p = 0; p < n * n; p++) {
-        double cx = render_geom_centre(&g, p % n), cy = render_geom_centre(&g, p / n);
-        int cnt = 0;
-        for (int pass = 0; pass < 2 && cnt == 0; pass++)
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++) {
-                    double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-                    int in = pass == 0 ? dx * dx + dy * dy < rs * rs : (x == (int)floor(cx) && y == (int)floor(cy));
-                    if (!in) continue;
-                    for (int c = 0; c < C; c++) host[(size_t)(p * C + c) * F + ((size_t)y * S + x) * C + c] = 1.0f;
-                    cnt++;
-                }
-        for (int c = 0; c < C; c++)
-            for (size_t k = 0; k < F; k++) host[(size_t)(p * C + c) * F + k] /= (float)cnt;
-    }
+    const size_t F = (size_t)cfg->px * cfg->px * cfg->channels;
+    float *host = render_disc_pooling(cfg->board_size, cfg->px, cfg->channels, &t->Q);
+    if (!host) die("tokenizer: no frame geometry for %d px", cfg->px);
     const backend_t *be = t->be;
     t->R = be_alloc(be, (size_t)t->Q * F * sizeof(float));
     be->to_device(t->R, host, (size_t)t->Q * F * sizeof(float));

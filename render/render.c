@@ -365,3 +365,31 @@ uint8_t *render_read_png(const char *path, int *w, int *h)
     cairo_surface_destroy(s);
     return rgb;
 }
+
+float *render_disc_pooling(int size, int px, int channels, int *Q)
+{
+    render_geom_t g;
+    if (render_geom(&g, size, px)) return NULL;
+    const int S = px, C = channels, n = size;
+    const size_t F = (size_t)S * S * C;
+    *Q = n * n * C;
+    float *R = calloc((size_t)*Q * F, sizeof(float));
+    if (!R) return NULL;
+    double rs = 0.75 * g.diameter / 2.0 * g.scale;
+    for (int p = 0; p < n * n; p++) {
+        double cx = render_geom_centre(&g, p % n), cy = render_geom_centre(&g, p / n);
+        int cnt = 0;
+        for (int pass = 0; pass < 2 && cnt == 0; pass++)
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) {
+                    double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+                    int in = pass == 0 ? dx * dx + dy * dy < rs * rs : (x == (int)floor(cx) && y == (int)floor(cy));
+                    if (!in) continue;
+                    for (int c = 0; c < C; c++) R[(size_t)(p * C + c) * F + ((size_t)y * S + x) * C + c] = 1.0f;
+                    cnt++;
+                }
+        for (int c = 0; c < C; c++)
+            for (size_t k = 0; k < F; k++) R[(size_t)(p * C + c) * F + k] /= (float)cnt;
+    }
+    return R;
+}

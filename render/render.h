@@ -112,6 +112,14 @@ void render_ctx_stones(const render_ctx_t *ctx, const uint8_t *stones, uint8_t *
 #define RENDER_READ_DOUBT 96.0
 int render_board_read(const uint8_t *rgb, int px, int size, board_t *out);
 
+/* The intersection-disc pooling matrix of a frame, for losses that weight the pixels saying
+ * which stone is where (the tokenizer's and the LDM's "disc" term): R[Q, S*S*C] with
+ * Q = size*size*C averages, per intersection and channel, the pixels whose centres lie
+ * within 3/4 of the stone radius of the intersection centre (the centre pixel if none do).
+ * Returns a malloc'd row-major matrix (caller frees) with *Q set, or NULL for a size/px with
+ * no geometry. Depends only on the frame geometry above: no board, no label. */
+float *render_disc_pooling(int size, int px, int channels, int *Q);
+
 /* PNG export/import through cairo. write: 0 or -1 (the message is in cairo's status,
  * errno for I/O). read: returns a malloc'd w*h*3 RGB buffer with *w, *h set, or NULL. */
 int render_write_png(const char *path, const uint8_t *rgb, int w, int h);
