@@ -382,12 +382,7 @@ ldm_t *ldm_build_from_file(const char *path, const backend_t *be, int max_batch)
     ldm_config_t cfg;
     ldm_config_read(&w, &cfg);
     ldm_t *l = ldm_alloc(&cfg, be, max_batch);
-    for (int i = 0; i < LDM_N_PARAMS; i++) {
-        const ldm_param_t *p = &l->params[i];
-        const float *src = weights_need_tensor(&w, p->name, p->ndim, p->dims);
-        be->to_device(l->param + p->offset, src, p->n * sizeof(float));
-    }
-    if (weights_check_all_used(&w, err, sizeof err)) die("%s; %s", err, weights_regen_hint(&w));
+    params_load(&w, be, l->params, LDM_N_PARAMS, l->param);
     weights_close(&w);
     return l;
 }
@@ -398,13 +393,7 @@ void ldm_save(const ldm_t *l, const char *path, int argc, char *const *argv)
     weights_writer_set_command(w, argc, argv);
     weights_writer_set_name(w, "videogo latent dynamics model");
     ldm_config_write(w, &l->cfg);
-    float *host = xmalloc(l->n_params * sizeof(float));
-    l->be->to_host(host, l->param, l->n_params * sizeof(float));
-    for (int i = 0; i < LDM_N_PARAMS; i++) {
-        const ldm_param_t *p = &l->params[i];
-        weights_writer_tensor(w, p->name, WEIGHTS_F32, p->ndim, p->dims, host + p->offset);
-    }
-    free(host);
+    params_save(w, l->be, l->params, LDM_N_PARAMS, l->n_params, l->param);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);

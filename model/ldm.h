@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "kernels/backend.h"
+#include "model/params.h"
 #include "model/weights.h"
 #include "render/dataset.h"
 #include "render/render.h"
@@ -89,14 +90,7 @@ void ldm_config_write(weights_writer_t *w, const ldm_config_t *cfg);
 /* Reads them back (loader tier: dies naming the file, the key and the regenerate hint). */
 void ldm_config_read(const weights_t *w, ldm_config_t *cfg);
 
-typedef struct {
-    const char *name;
-    int ndim;
-    int64_t dims[2];
-    size_t offset;       /* floats from the start of param / grad / m / v */
-    size_t n;
-    int decay;           /* AdamW weight decay (matrices only) */
-} ldm_param_t;
+typedef model_param_t ldm_param_t; /* one parameter tensor (model/params.h) */
 
 typedef struct {
     ldm_config_t cfg;

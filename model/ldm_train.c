@@ -199,18 +199,7 @@ static void save_checkpoint(const ldm_t *l, const char *path, const checkpoint_s
     weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
     weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
     weights_writer_kv_f64(w, "train.lr", o->lr);
-    size_t bytes = l->n_params * sizeof(float);
-    float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
-    l->be->to_host(p, l->param, bytes);
-    l->be->to_host(m, l->m, bytes);
-    l->be->to_host(v, l->v, bytes);
-    for (int i = 0; i < LDM_N_PARAMS; i++) {
-        const ldm_param_t *pp = &l->params[i];
-        checkpoint_writer_param(w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset);
-    }
-    free(p);
-    free(m);
-    free(v);
+    params_checkpoint_save(w, l->be, l->params, LDM_N_PARAMS, l->n_params, l->param, l->m, l->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);
@@ -235,22 +224,7 @@ static ldm_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t 
     if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
     ldm_t *l = ldm_new(&cfg, be, o->batch, 0);
     ldm_zero_grad(l);
-    size_t bytes = l->n_params * sizeof(float);
-    float *p = xcalloc(l->n_params, sizeof(float)), *m = xcalloc(l->n_params, sizeof(float)),
-          *v = xcalloc(l->n_params, sizeof(float));
-    for (int i = 0; i < LDM_N_PARAMS; i++) {
-        const ldm_param_t *pp = &l->params[i];
-        if (checkpoint_read_param(&w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset,
-                                  err, sizeof err))
-            die("%s: %s\nhint: the checkpoint was written for other hyperparameters", path, err);
-    }
-    if (weights_check_all_used(&w, err, sizeof err)) die("%s: %s", path, err);
-    be->to_device(l->param, p, bytes);
-    be->to_device(l->m, m, bytes);
-    be->to_device(l->v, v, bytes);
-    free(p);
-    free(m);
-    free(v);
+    params_checkpoint_load(&w, path, be, l->params, LDM_N_PARAMS, l->n_params, l->param, l->m, l->v);
     weights_close(&w);
     return l;
 }

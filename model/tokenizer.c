@@ -328,12 +328,7 @@ tokenizer_t *tokenizer_build_from_file(const char *path, const backend_t *be, in
     tokenizer_config_t cfg;
     tokenizer_config_read(&w, &cfg);
     tokenizer_t *t = tokenizer_alloc(&cfg, be, max_batch);
-    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
-        const tokenizer_param_t *p = &t->params[i];
-        const float *src = weights_need_tensor(&w, p->name, p->ndim, p->dims);
-        be->to_device(t->param + p->offset, src, p->n * sizeof(float));
-    }
-    if (weights_check_all_used(&w, err, sizeof err)) die("%s; %s", err, weights_regen_hint(&w));
+    params_load(&w, be, t->params, TOKENIZER_N_PARAMS, t->param);
     weights_close(&w);
     return t;
 }
@@ -344,13 +339,7 @@ void tokenizer_save(const tokenizer_t *t, const char *path, int argc, char *cons
     weights_writer_set_command(w, argc, argv);
     weights_writer_set_name(w, "videogo frame tokenizer");
     tokenizer_config_write(w, &t->cfg);
-    float *host = xmalloc(t->n_params * sizeof(float));
-    t->be->to_host(host, t->param, t->n_params * sizeof(float));
-    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
-        const tokenizer_param_t *p = &t->params[i];
-        weights_writer_tensor(w, p->name, WEIGHTS_F32, p->ndim, p->dims, host + p->offset);
-    }
-    free(host);
+    params_save(w, t->be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);

@@ -68,6 +68,7 @@
 #include <stdint.h>
 
 #include "kernels/backend.h"
+#include "model/params.h"
 #include "model/weights.h"
 
 #define TOKENIZER_ARCH "tokenizer"
@@ -102,15 +103,8 @@ void tokenizer_config_write(weights_writer_t *w, const tokenizer_config_t *cfg);
 /* Reads them back (loader tier: dies naming the file, the key and the regenerate hint). */
 void tokenizer_config_read(const weights_t *w, tokenizer_config_t *cfg);
 
-/* One parameter tensor: its name in weights files, shape (C order) and place in the block. */
-typedef struct {
-    const char *name;
-    int ndim;
-    int64_t dims[4];
-    size_t offset;       /* floats from the start of params / grads / m / v */
-    size_t n;
-    int decay;           /* AdamW weight decay applies (matrices), not biases/embeddings */
-} tokenizer_param_t;
+/* One parameter tensor (model/params.h). */
+typedef model_param_t tokenizer_param_t;
 
 typedef struct {
     tokenizer_config_t cfg;

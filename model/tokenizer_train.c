@@ -224,18 +224,7 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
     weights_writer_kv_f64(w, "train.best_exact", o->best_exact);
     weights_writer_kv_u64(w, "train.best_step", (uint64_t)o->best_step);
     weights_writer_kv_u32(w, "train.freeze_encoder", (uint32_t)t->freeze_encoder);
-    size_t bytes = t->n_params * sizeof(float);
-    float *p = xmalloc(bytes), *m = xmalloc(bytes), *v = xmalloc(bytes);
-    t->be->to_host(p, t->param, bytes);
-    t->be->to_host(m, t->m, bytes);
-    t->be->to_host(v, t->v, bytes);
-    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
-        const tokenizer_param_t *pp = &t->params[i];
-        checkpoint_writer_param(w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset, v + pp->offset);
-    }
-    free(p);
-    free(m);
-    free(v);
+    params_checkpoint_save(w, t->be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param, t->m, t->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);
@@ -268,22 +257,7 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
     t->freeze_encoder = freeze;
     tokenizer_zero_grad(t); /* allocates grad, m, v */
-    size_t bytes = t->n_params * sizeof(float);
-    float *p = xcalloc(t->n_params, sizeof(float)), *m = xcalloc(t->n_params, sizeof(float)),
-          *v = xcalloc(t->n_params, sizeof(float));
-    for (int i = 0; i < TOKENIZER_N_PARAMS; i++) {
-        const tokenizer_param_t *pp = &t->params[i];
-        if (checkpoint_read_param(&w, pp->name, pp->ndim, pp->dims, p + pp->offset, m + pp->offset,
-                                  v + pp->offset, err, sizeof err))
-            die("%s: %s\nhint: the checkpoint was written for other hyperparameters", path, err);
-    }
-    if (weights_check_all_used(&w, err, sizeof err)) die("%s: %s", path, err);
-    be->to_device(t->param, p, bytes);
-    be->to_device(t->m, m, bytes);
-    be->to_device(t->v, v, bytes);
-    free(p);
-    free(m);
-    free(v);
+    params_checkpoint_load(&w, path, be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param, t->m, t->v);
     weights_close(&w);
     return t;
 }

@@ -1,0 +1,43 @@
+/* params.h: the parameter table every network keeps (one block of floats per purpose:
+ * param, grad, AdamW m and v, with each named tensor at an offset), and the loops that move
+ * it between backend memory and weights / checkpoint files. Nets describe their tensors
+ * with model_param_t; these functions never know which net they serve.
+ *
+ * All four die with file:line and a hint on a bad file (loaders are programs, not GTP paths). */
+#ifndef VIDEOGO_MODEL_PARAMS_H
+#define VIDEOGO_MODEL_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/backend.h"
+#include "model/weights.h"
+
+/* One parameter tensor: its name in weights files, shape (C order) and place in the block. */
+typedef struct {
+    const char *name;
+    int ndim;
+    int64_t dims[4];
+    size_t offset;       /* floats from the start of param / grad / m / v */
+    size_t n;
+    int decay;           /* AdamW weight decay applies (matrices), not biases/embeddings */
+} model_param_t;
+
+/* Every tensor of ps[0..n) from weights file w into the backend block param (shapes checked,
+ * then unknown tensors refused with the file's regenerate hint). */
+void params_load(weights_t *w, const backend_t *be, const model_param_t *ps, int n, float *param);
+
+/* Every tensor of the backend block param (total floats) into writer w as F32. */
+void params_save(weights_writer_t *w, const backend_t *be, const model_param_t *ps, int n, size_t total,
+                 const float *param);
+
+/* Parameters and AdamW moments into checkpoint writer w (model/checkpoint.h). */
+void params_checkpoint_save(weights_writer_t *w, const backend_t *be, const model_param_t *ps, int n, size_t total,
+                            const float *param, const float *m, const float *v);
+
+/* Parameters and AdamW moments from checkpoint w (file `path`, for messages) into the
+ * backend blocks; every tensor must be there with its shape and nothing else. */
+void params_checkpoint_load(weights_t *w, const char *path, const backend_t *be, const model_param_t *ps, int n,
+                            size_t total, float *param, float *m, float *v);
+
+#endif
