@@ -21,6 +21,7 @@ typedef struct {
 static const train_entry_t trainers[] = {
     {"tokenizer", cmd_train_tokenizer, "frame -> 16 FSQ tokens autoencoder (model/tokenizer.h)"},
     {"ldm", cmd_train_ldm, "latent dynamics model: x_t..x_{t+H} -> H FSQ action codes (model/ldm.h)"},
+    {"ar", cmd_train_ar, "autoregressive world model over tokenizer + LDM codes (model/transformer.h)"},
 };
 
 #define N_TRAINERS (sizeof trainers / sizeof trainers[0])

@@ -1,0 +1,544 @@
+/* ar_train.c: `videogo train ar`: encodes the shards once with the frozen tokenizer and LDM
+ * (cached in shards/, rebuilt when either file changes), then trains the transformer
+ * (model/transformer.h) with AdamW, warmup + cosine, clipping, checkpoints and exact resume,
+ * SQLite log, and the validation loss on held-out games. `--video-only` trains the baseline
+ * without LDM codes (same data, same command).
+ *
+ * Caches: one file per (net, split): shards/ar-img-<sha12>-<split>.bin (the tokenizer's 16
+ * codes of every frame) and shards/ar-ldm<H>-<sha12>-<split>.bin (the LDM's H codes of every
+ * frame's window). Header: magic "VGOARC01", u32 width (codes per frame), u32 sym_rule (1),
+ * u64 n_frames, u64 n_games of the shard, char sha256[64] of the net's weights file; then
+ * u16 codes[n_frames][width]. A header that disagrees with the net or the shard is rebuilt.
+ * Symmetry: every frame of game g is seen under symmetry splitmix64(g ^ AR_SYM_SALT) % 8, one
+ * per game (so x_t and x_{t+1} share it): the 8 symmetries spread over games, not over
+ * epochs (encoding all 8 would cost 8x the ~5 minutes of one pass).
+ * Examples: every frame with a next frame in its game (a game's last frame has no x_{t+1}).
+ * The side to move comes from the shard's frame record (no move label is read). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/board.h"
+#include "engine/util.h"
+#include "eval/db.h"
+#include "kernels/backend.h"
+#include "model/checkpoint.h"
+#include "model/ldm.h"
+#include "model/tokenizer.h"
+#include "model/train.h"
+#include "model/transformer.h"
+#include "render/dataset.h"
+#include "render/render.h"
+
+#define AR_CACHE_MAGIC "VGOARC01"
+#define AR_SYM_SALT 0x61722d73796dULL
+
+static int game_sym(uint64_t g)
+{
+    return (int)(splitmix64(g ^ AR_SYM_SALT) % 8);
+}
+
+typedef struct {
+    uint64_t n_frames;
+    int width;
+    uint16_t *codes;     /* [n_frames][width] */
+} ar_cache_t;
+
+static int cache_read(const char *path, const char *sha, int width, const dataset_info_t *di, ar_cache_t *c)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    char magic[8], s[64];
+    uint32_t w, rule;
+    uint64_t nf, ng;
+    int ok = fread(magic, 8, 1, f) == 1 && fread(&w, 4, 1, f) == 1 && fread(&rule, 4, 1, f) == 1 &&
+             fread(&nf, 8, 1, f) == 1 && fread(&ng, 8, 1, f) == 1 && fread(s, 64, 1, f) == 1;
+    ok = ok && !memcmp(magic, AR_CACHE_MAGIC, 8) && (int)w == width && rule == 1 && nf == di->n_frames &&
+         ng == di->n_games && !memcmp(s, sha, 64);
+    if (ok) {
+        c->n_frames = nf;
+        c->width = width;
+        c->codes = xmalloc((size_t)nf * width * sizeof(uint16_t));
+        ok = fread(c->codes, sizeof(uint16_t) * width, nf, f) == nf;
+        if (!ok) free(c->codes), c->codes = NULL;
+    }
+    fclose(f);
+    if (!ok) fprintf(stderr, "cache %s is stale or unreadable: rebuilding it\n", path);
+    return ok ? 0 : -1;
+}
+
+static void cache_write(const char *path, const char *sha, const dataset_info_t *di, const ar_cache_t *c)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    train_mkdir_parent(path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) die("cannot write %s: %s", tmp, strerror(errno));
+    uint32_t w = (uint32_t)c->width, rule = 1;
+    uint64_t nf = c->n_frames, ng = di->n_games;
+    int ok = fwrite(AR_CACHE_MAGIC, 8, 1, f) == 1 && fwrite(&w, 4, 1, f) == 1 && fwrite(&rule, 4, 1, f) == 1 &&
+             fwrite(&nf, 8, 1, f) == 1 && fwrite(&ng, 8, 1, f) == 1 && fwrite(sha, 64, 1, f) == 1 &&
+             fwrite(c->codes, sizeof(uint16_t) * c->width, nf, f) == nf;
+    if (fclose(f) || !ok) die("cannot write %s", tmp);
+    if (rename(tmp, path)) die("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+}
+
+/* Codes of every frame of ds: tokenizer (tok != NULL, width T) or LDM windows (width H). */
+static void cache_build(const dataset_t *ds, tokenizer_t *tok, ldm_t *ldm, const char *what, ar_cache_t *c)
+{
+    const dataset_info_t *di = dataset_info(ds);
+    const int px = tok ? tok->cfg.px : ldm->cfg.px, H = ldm ? ldm->cfg.horizon : 0;
+    const int width = tok ? tok->T : H, B = tok ? tok->max_batch : ldm->max_batch;
+    const size_t fb = (size_t)render_frame_bytes(px), eb = tok ? fb : (size_t)(H + 1) * fb;
+    render_ctx_t *ctx = render_ctx_new((int)di->board_size, px);
+    if (!ctx) die("render_ctx_new(%u, %d) failed", di->board_size, px);
+    uint8_t *rgb = xmalloc((size_t)B * eb);
+    int *codes = xmalloc((size_t)B * (width > 0 ? width : 1) * sizeof(int));
+    c->n_frames = di->n_frames;
+    c->width = width;
+    c->codes = xmalloc((size_t)c->n_frames * width * sizeof(uint16_t));
+    double t0 = time_wall(), tl = t0;
+    int64_t g = -1;
+    uint64_t g_end = 0;
+    int sym = 0;
+    for (uint64_t i0 = 0; i0 < c->n_frames; i0 += (uint64_t)B) {
+        int nb = c->n_frames - i0 < (uint64_t)B ? (int)(c->n_frames - i0) : B;
+        for (int j = 0; j < nb; j++) {
+            uint64_t i = i0 + (uint64_t)j;
+            if (g < 0 || i >= g_end) {
+                g = dataset_game_of(ds, i);
+                dataset_game_t gm;
+                if (g < 0 || dataset_game(ds, (uint64_t)g, &gm)) die("%s: frame %llu has no game", what,
+                                                                     (unsigned long long)i);
+                g_end = gm.first_frame + gm.n_frames;
+                sym = game_sym((uint64_t)g);
+            }
+            int rc = tok ? dataset_render_frame(ds, ctx, i, sym, rgb + (size_t)j * eb, NULL)
+                         : ldm_window(ds, ctx, H, i, sym, rgb + (size_t)j * eb, NULL);
+            if (rc) die("%s: frame %llu unreadable", what, (unsigned long long)i);
+        }
+        if (tok) {
+            tokenizer_encode(tok, rgb, nb, codes);
+        } else {
+            ldm_set_windows(ldm, rgb, nb);
+            ldm_forward(ldm);
+            ldm_outputs(ldm, codes, NULL);
+        }
+        for (size_t k = 0; k < (size_t)nb * width; k++) c->codes[i0 * width + k] = (uint16_t)codes[k];
+        double now = time_wall();
+        if (now - tl > 10 || i0 + (uint64_t)nb == c->n_frames) {
+            fprintf(stderr, "  %s: %llu/%llu frames, %.0f frames/s\n", what, (unsigned long long)(i0 + nb),
+                    (unsigned long long)c->n_frames, (i0 + nb) / (now - t0));
+            tl = now;
+        }
+    }
+    free(codes);
+    free(rgb);
+    render_ctx_free(ctx);
+}
+
+static void cache_get(const char *dir, const dataset_t *ds, const char *split, tokenizer_t *tok, ldm_t *ldm,
+                      const char *sha, ar_cache_t *c)
+{
+    char path[4096], what[64];
+    int H = ldm ? ldm->cfg.horizon : 0;
+    if (tok) snprintf(path, sizeof path, "%s/ar-img-%.12s-%s.bin", dir, sha, split);
+    else snprintf(path, sizeof path, "%s/ar-ldm%d-%.12s-%s.bin", dir, H, sha, split);
+    snprintf(what, sizeof what, "%s %s", tok ? "tokenizer" : "LDM", split);
+    if (!cache_read(path, sha, tok ? tok->T : H, dataset_info(ds), c)) return;
+    fprintf(stderr, "encoding %s frames into %s ...\n", split, path);
+    cache_build(ds, tok, ldm, what, c);
+    cache_write(path, sha, dataset_info(ds), c);
+}
+
+/* ---- examples -------------------------------------------------------------------------- */
+
+typedef struct {
+    const dataset_t *ds;
+    ar_cache_t img, ldm;
+    uint64_t *idx;       /* frames that have a next frame */
+    uint64_t n;
+} ar_data_t;
+
+static void data_index(ar_data_t *d)
+{
+    uint64_t nf = dataset_info(d->ds)->n_frames;
+    d->idx = xmalloc((size_t)nf * sizeof(uint64_t));
+    d->n = 0;
+    for (uint64_t i = 0; i < nf; i++)
+        if (dataset_frames_after(d->ds, i) > 0) d->idx[d->n++] = i;
+    if (!d->n) die("no frame with a successor in the shard");
+}
+
+/* Sequence of example frame i into tokens[L]. */
+static void example(const ar_t *m, const ar_data_t *d, uint64_t i, int *tokens)
+{
+    const int T = m->cfg.img_tokens, H = m->cfg.horizon;
+    int img[1024], nxt[1024], z[64];
+    uint8_t stones[BOARD_POINTS];
+    stone_t tm = STONE_BLACK;
+    if (dataset_frame(d->ds, i, 0, stones, &tm)) die("frame %llu unreadable", (unsigned long long)i);
+    for (int k = 0; k < T; k++) img[k] = d->img.codes[i * T + k], nxt[k] = d->img.codes[(i + 1) * T + k];
+    for (int h = 0; h < H; h++) z[h] = d->ldm.codes[i * H + h];
+    ar_seq_build(m, img, tm == STONE_WHITE, z, nxt, tokens);
+}
+
+typedef struct {
+    double loss, img, ldm;
+    int n;
+} ar_eval_t;
+
+/* Mean losses over n validation examples (fixed: example k = idx[k * n_examples / n]). */
+static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_eval_t *e)
+{
+    memset(e, 0, sizeof *e);
+    const int B = m->max_batch, L = m->L;
+    if ((uint64_t)n > val->n) n = (int)val->n;
+    double s = 0, si = 0, sl = 0;
+    long nt = 0, ni = 0, nl = 0;
+    for (int k0 = 0; k0 < n; k0 += B) {
+        int nb = n - k0 < B ? n - k0 : B;
+        for (int j = 0; j < nb; j++)
+            example(m, val, val->idx[(uint64_t)(k0 + j) * val->n / (uint64_t)n], tokens + (size_t)j * L);
+        float loss = ar_forward(m, tokens, nb);
+        long t = m->n_spec + m->n_img + m->n_ldm;
+        s += (double)loss * t, nt += t;
+        si += m->loss_img * m->n_img, ni += m->n_img;
+        sl += m->loss_ldm * m->n_ldm, nl += m->n_ldm;
+    }
+    e->n = n;
+    e->loss = nt ? s / nt : 0;
+    e->img = ni ? si / ni : 0;
+    e->ldm = nl ? sl / nl : 0;
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------- */
+
+typedef struct {
+    long steps;
+    int batch, warmup;
+    double lr;
+    int given_steps, given_batch, given_warmup, given_lr;
+} run_opts_t;
+
+static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
+                            double elapsed_s, const run_opts_t *o)
+{
+    weights_writer_t *w = checkpoint_writer_new("ar", st);
+    weights_writer_set_command(w, argc, argv);
+    ar_config_write(w, m);
+    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
+    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
+    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
+    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
+    weights_writer_kv_f64(w, "train.lr", o->lr);
+    params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
+    char err[WEIGHTS_ERR_LEN];
+    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
+    weights_writer_free(w);
+}
+
+static ar_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
+                             double *elapsed_s)
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    if (checkpoint_open(&w, path, "ar", st, err, sizeof err))
+        die("%s\nhint: start a new run without --resume, or point --ckpt at a transformer checkpoint", err);
+    ar_config_t cfg;
+    char ts[65], ls[65];
+    ar_config_read(&w, &cfg, ts, ls);
+    double el = 0, d;
+    uint64_t u;
+    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
+    *elapsed_s = el;
+    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
+    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
+    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
+    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
+    ar_t *m = ar_new(&cfg, be, o->batch, 0);
+    memcpy(m->tokenizer_sha256, ts, 65);
+    memcpy(m->ldm_sha256, ls, 65);
+    ar_zero_grad(m);
+    params_checkpoint_load(&w, path, be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
+    weights_close(&w);
+    return m;
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: videogo train ar [--preset cpu|paper|tiny] [--video-only] [--resume] [options]\n"
+            "\n"
+            "Trains the autoregressive world model (model/transformer.h) on sequences\n"
+            "  <bos> <to move> <im_start> x_t <im_end> <act_start> z^1..z^H <act_end> <im_start> x_{t+1} <im_end>\n"
+            "(x: the frozen tokenizer's codes, z: the frozen LDM's codes), loss on every token after\n"
+            "the first <im_end>. The shards are encoded once with both nets and cached in --cache-dir\n"
+            "(rebuilt when a net's file changes). Progress on stderr; the run goes to SQLite (--db).\n"
+            "\n"
+            "  --preset NAME       cpu (default: 4 layers, C 256, 4 heads, SwiGLU 688), paper, tiny\n"
+            "  --video-only        the baseline without LDM codes in the sequence (H = 0)\n"
+            "  --tokenizer FILE    default weights/tokenizer-9x9.gguf\n"
+            "  --ldm FILE          default weights/ldm-9x9.gguf\n"
+            "  --train SHARD       default shards/katago9-train.vgs\n"
+            "  --val SHARD         default shards/katago9-val.vgs\n"
+            "  --cache-dir DIR     default shards (the encoded-code caches)\n"
+            "  --out FILE          weights (default runs/ar-<preset>[-video].gguf), written at every\n"
+            "                      evaluation and at the end\n"
+            "  --ckpt FILE         checkpoint (default runs/ar-<preset>[-video].ckpt)\n"
+            "  --resume            continue the run in --ckpt exactly where it stopped\n"
+            "  --steps N           total optimizer steps (default 30000); also the cosine horizon\n"
+            "  --minutes M         stop (checkpoint, weights) after M minutes of training\n"
+            "  --stop-at N         stop (checkpoint, weights) after step N\n"
+            "  --batch B           sequences per step (default 16)\n"
+            "  --lr X              peak learning rate (default 1e-3), --warmup N (default 300)\n"
+            "  --seed S            initialization and data seed (default 1)\n"
+            "  --threads N         CPU threads (default 1)\n"
+            "  --ckpt-every S      seconds between checkpoints (default 180)\n"
+            "  --eval-every N      steps between validation losses (default 1000), --eval-n N (1024)\n"
+            "  --log-every N       steps between progress lines (default 50)\n"
+            "  --db FILE           SQLite database (default runs/videogo.db); --no-db to skip\n");
+}
+
+int cmd_train_ar(int argc, char **argv)
+{
+    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
+    const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
+    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db";
+    char out_buf[256], ckpt_buf[256];
+    int resume = 0, batch = 16, warmup = 300, threads = 1, eval_every = 1000, eval_n = 1024, log_every = 50;
+    int use_db = 1, video_only = 0;
+    long steps = 30000, stop_at = 0;
+    double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
+    uint64_t seed = 1;
+    run_opts_t ro = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            train_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--no-db")) { use_db = 0; continue; }
+        if (!strcmp(a, "--video-only")) { video_only = 1; continue; }
+        if (!v) {
+            fprintf(stderr, "videogo train ar: unknown option or missing value: %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--preset")) preset = v;
+        else if (!strcmp(a, "--tokenizer")) tok_path = v;
+        else if (!strcmp(a, "--ldm")) ldm_path = v;
+        else if (!strcmp(a, "--train")) train_path = v;
+        else if (!strcmp(a, "--val")) val_path = v;
+        else if (!strcmp(a, "--cache-dir")) cache_dir = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--ckpt")) ckpt = v;
+        else if (!strcmp(a, "--steps")) steps = train_parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
+        else if (!strcmp(a, "--minutes")) minutes = train_parse_double(v, a);
+        else if (!strcmp(a, "--stop-at")) stop_at = train_parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--batch")) batch = train_parse_int(v, a, 1, 4096), ro.given_batch = 1;
+        else if (!strcmp(a, "--lr")) lr_max = train_parse_double(v, a), ro.given_lr = 1;
+        else if (!strcmp(a, "--warmup")) warmup = train_parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
+        else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--threads")) threads = train_parse_int(v, a, 1, 256);
+        else if (!strcmp(a, "--ckpt-every")) ckpt_every = train_parse_double(v, a);
+        else if (!strcmp(a, "--eval-every")) eval_every = train_parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--eval-n")) eval_n = train_parse_int(v, a, 1, 1000000);
+        else if (!strcmp(a, "--log-every")) log_every = train_parse_int(v, a, 1, 2000000000);
+        else if (!strcmp(a, "--db")) db_path = v;
+        else {
+            fprintf(stderr, "videogo train ar: unknown option %s\n", a);
+            train_usage(stderr);
+            return 2;
+        }
+    }
+    const backend_t *be = backend_cpu();
+    be->set_threads(threads);
+    char err[1024];
+    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
+    cmd[0] = "videogo";
+    cmd[1] = "train";
+    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
+    const int cmd_argc = argc + 2;
+
+    /* the frozen nets */
+    char tok_sha[65], ldm_sha[65] = "";
+    train_weights_sha256(tok_path, tok_sha);
+    if (!tok_sha[0]) die("%s: cannot read its videogo.sha256\nhint: --tokenizer FILE (weights/tokenizer-9x9.gguf)",
+                         tok_path);
+    tokenizer_t *tok = tokenizer_build_from_file(tok_path, be, 256);
+    ldm_t *ldm = NULL;
+    if (!video_only) {
+        train_weights_sha256(ldm_path, ldm_sha);
+        if (!ldm_sha[0]) die("%s: cannot read its videogo.sha256\nhint: --ldm FILE, or --video-only", ldm_path);
+        ldm = ldm_build_from_file(ldm_path, be, 64);
+    }
+
+    dataset_t *val_ds = dataset_open(val_path, err, sizeof err);
+    if (!val_ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
+    dataset_t *train_ds = dataset_open(train_path, err, sizeof err);
+    if (!train_ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    if (dataset_info(train_ds)->board_size != (uint32_t)tok->cfg.board_size)
+        die("%s: board size %u, the tokenizer reads %d", train_path, dataset_info(train_ds)->board_size,
+            tok->cfg.board_size);
+
+    ar_t *m;
+    checkpoint_state_t st = {0};
+    double elapsed0 = 0;
+    ar_config_t cfg0;
+    if (ar_preset(preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+    cfg0.img_tokens = tok->T;
+    cfg0.n_img_levels = tok->cfg.n_levels;
+    for (int i = 0; i < tok->cfg.n_levels; i++) cfg0.img_levels[i] = tok->cfg.levels[i];
+    cfg0.horizon = ldm ? ldm->cfg.horizon : 0;
+    if (ldm) {
+        cfg0.n_ldm_levels = ldm->cfg.n_levels;
+        for (int i = 0; i < ldm->cfg.n_levels; i++) cfg0.ldm_levels[i] = ldm->cfg.levels[i];
+    }
+    const char *suffix = video_only ? "-video" : "";
+    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ar-%s%s.gguf", preset, suffix);
+    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ar-%s%s.ckpt", preset, suffix);
+    if (n1 < 0 || (size_t)n1 >= sizeof out_buf || n2 < 0 || (size_t)n2 >= sizeof ckpt_buf)
+        die("preset name too long: %s", preset);
+    if (!out) out = out_buf;
+    if (!ckpt) ckpt = ckpt_buf;
+    if (resume) {
+        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
+        m = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
+        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr;
+        if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
+            die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
+                "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
+                ckpt, m->tokenizer_sha256, m->ldm_sha256, tok_sha, ldm_sha);
+        if (m->cfg.horizon != cfg0.horizon) die("%s: horizon %d, the run asks %d", ckpt, m->cfg.horizon, cfg0.horizon);
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+                elapsed0);
+    } else {
+        m = ar_new(&cfg0, be, batch, seed);
+        memcpy(m->tokenizer_sha256, tok_sha, 65);
+        memcpy(m->ldm_sha256, ldm_sha, 65);
+        ar_zero_grad(m);
+        st.shuffle_seed = seed;
+        rng_seed(&st.rng, seed ^ 0x61722d747261696eULL);
+    }
+    train_mkdir_parent(out);
+    train_mkdir_parent(ckpt);
+
+    /* caches (the nets are freed once they are built) */
+    ar_data_t tr = {.ds = train_ds}, va = {.ds = val_ds};
+    cache_get(cache_dir, val_ds, "val", tok, NULL, tok_sha, &va.img);
+    cache_get(cache_dir, train_ds, "train", tok, NULL, tok_sha, &tr.img);
+    if (ldm) {
+        cache_get(cache_dir, val_ds, "val", NULL, ldm, ldm_sha, &va.ldm);
+        cache_get(cache_dir, train_ds, "train", NULL, ldm, ldm_sha, &tr.ldm);
+    }
+    tokenizer_free(tok);
+    ldm_free(ldm);
+    data_index(&tr);
+    data_index(&va);
+
+    const int L = m->L;
+    int *tokens = xmalloc((size_t)batch * L * sizeof(int));
+    char config_json[1024];
+    int nj = snprintf(config_json, sizeof config_json,
+                      "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
+                      "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
+                      "\"threads\":%d,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
+                      (unsigned long long)st.shuffle_seed, threads, resume ? "true" : "false", m->n_params, tok_sha,
+                      ldm_sha);
+    if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
+    db_t *db = NULL;
+    int64_t run_id = -1;
+    if (use_db) {
+        train_mkdir_parent(db_path);
+        db = db_open(db_path, err, (int)sizeof err);
+        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
+        run_id = db_train_run_begin(db, video_only ? "ar-video" : "ar", config_json, resume ? "resumed" : NULL);
+        if (run_id < 0) die("%s: %s", db_path, db_error(db));
+    }
+    fprintf(stderr,
+            "ar %s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
+            "%ld steps; %llu training / %llu validation examples\n",
+            m->cfg.preset, video_only ? " (video only)" : "", m->cfg.layers, m->C, m->NH, m->F, L, m->cfg.horizon,
+            m->NO, m->n_params, batch, steps, (unsigned long long)tr.n, (unsigned long long)va.n);
+
+    double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
+    long seq_since = 0;
+    double loss_sum = 0, img_sum = 0, ldm_sum = 0;
+    int loss_n = 0, stop = 0;
+    while ((long)st.step < steps && !stop) {
+        for (int b = 0; b < batch; b++)
+            example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
+        float loss = ar_forward(m, tokens, batch);
+        if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
+        ar_zero_grad(m);
+        ar_backward(m);
+        float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
+        ar_adamw_step(m, lr, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, (int)st.step + 1);
+        st.step++;
+        seq_since += batch;
+        loss_sum += loss, img_sum += m->loss_img, ldm_sum += m->loss_ldm;
+        loss_n++;
+        double now = time_wall();
+        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
+        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
+        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+            double sps = seq_since / (now - t_log);
+            fprintf(stderr, "step %llu/%ld  loss %.4f (x_t+1 %.4f, z %.4f nats/token)  lr %.2e  %.1f steps/s  %.0f "
+                            "tokens/s  %.0f s\n",
+                    (unsigned long long)st.step, steps, loss_sum / loss_n, img_sum / loss_n, ldm_sum / loss_n,
+                    (double)lr, sps / batch, sps * L, elapsed0 + now - t_start);
+            if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, sps * L))
+                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+            t_log = now;
+            seq_since = 0;
+            loss_sum = img_sum = ldm_sum = 0;
+            loss_n = 0;
+        }
+        int last = (long)st.step == steps || stop;
+        if (st.step % (uint64_t)eval_every == 0 || last) {
+            double t0 = time_wall();
+            ar_eval_t e;
+            ar_evaluate(m, &va, eval_n, tokens, &e);
+            fprintf(stderr, "eval step %llu: validation loss %.4f (x_t+1 %.4f, z %.4f nats/token) on %d examples\n",
+                    (unsigned long long)st.step, e.loss, e.img, e.ldm, e.n);
+            if (db) {
+                db_train_log(db, run_id, "val", (int64_t)st.step, e.loss, lr, 0);
+                db_train_log(db, run_id, "val_next_frame", (int64_t)st.step, e.img, lr, 0);
+                if (!video_only) db_train_log(db, run_id, "val_ldm", (int64_t)st.step, e.ldm, lr, 0);
+            }
+            ar_save(m, out, cmd_argc, cmd);
+            t_log += time_wall() - t0;
+        }
+        now = time_wall();
+        if (now - t_ckpt >= ckpt_every || last) {
+            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
+            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+            t_ckpt = now;
+        }
+    }
+    if (db) {
+        char hex[65];
+        train_weights_sha256(out, hex);
+        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
+        db_close(db);
+    }
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    free(tokens);
+    free(tr.idx), free(va.idx);
+    free(tr.img.codes), free(tr.ldm.codes), free(va.img.codes), free(va.ldm.codes);
+    ar_free(m);
+    dataset_close(train_ds);
+    dataset_close(val_ds);
+    free(cmd);
+    return 0;
+}
