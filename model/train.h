@@ -8,6 +8,7 @@
 
 int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
 int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
+int cmd_train_idm(int argc, char **argv);       /* model/idm_train.c */
 int cmd_train_ar(int argc, char **argv);        /* model/ar_train.c */
 
 /* Helpers every trainer's option parsing and bookkeeping uses (model/train_cli.c). They die

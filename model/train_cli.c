@@ -21,6 +21,7 @@ typedef struct {
 static const train_entry_t trainers[] = {
     {"tokenizer", cmd_train_tokenizer, "frame -> 16 FSQ tokens autoencoder (model/tokenizer.h)"},
     {"ldm", cmd_train_ldm, "latent dynamics model: x_t..x_{t+H} -> H FSQ action codes (model/ldm.h)"},
+    {"idm", cmd_train_idm, "inverse dynamics model: (x_t, x^_{t+1}, z_t) -> 82 move logits, few labels (model/idm.h)"},
     {"ar", cmd_train_ar, "autoregressive world model over tokenizer + LDM codes (model/transformer.h)"},
 };
 
