@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/util.h"
+#include "model/policy.h"
 
 static int player_choose(eval_chooser_t *self, const game_t *g, stone_t color, int *point, char *err,
                          int errlen)
@@ -46,13 +47,72 @@ static eval_chooser_t *make_random(const eval_chooser_opts_t *o, char *err, int 
     return eval_chooser_from_player(pl);
 }
 
+/* The learned chooser: model/policy.h's paper mode. Each position's rollouts come from an
+ * rng seeded by (seed, position), so a position's answer does not depend on the order of
+ * the set or on the positions before it. */
+typedef struct {
+    policy_t *pol;
+    uint64_t seed;
+} learned_chooser_t;
+
+static int learned_choose(eval_chooser_t *self, const game_t *g, stone_t color, int *point, char *err, int errlen)
+{
+    learned_chooser_t *c = self->ctx;
+    rng_t rng;
+    rng_seed(&rng, splitmix64(splitmix64(c->seed ^ g->board.hash) ^ ((uint64_t)color << 56) ^ (uint64_t)g->n_moves));
+    if (policy_paper_move(c->pol, g, color, &rng, point, NULL)) {
+        snprintf(err, (size_t)errlen, "learned: a %dx%d position, but the networks know %dx%d only", g->board.size,
+                 g->board.size, policy_board_size(c->pol), policy_board_size(c->pol));
+        return -1;
+    }
+    return 0;
+}
+
+static void learned_chooser_free(eval_chooser_t *self)
+{
+    learned_chooser_t *c = self->ctx;
+    if (c) policy_free(c->pol);
+    free(c);
+    free(self);
+}
+
+/* o->weights: the transformer file (its tokenizer, IDM and LDM are found beside it, else in
+ * the default weights folder: policy_config_for) or a weights folder. */
+static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int errlen)
+{
+    policy_config_t cfg;
+    policy_config_default(&cfg);
+    policy_config_for(&cfg, o->weights, NULL);
+    cfg.max_rollouts = 1;
+    char e[2048];
+    if (!policy_files_exist(&cfg, e, sizeof e)) {
+        snprintf(err, (size_t)errlen, "learned: %s", e);
+        return NULL;
+    }
+    policy_t *pol = policy_load(&cfg, e, sizeof e);
+    if (!pol) {
+        snprintf(err, (size_t)errlen, "learned: %s", e);
+        return NULL;
+    }
+    learned_chooser_t *c = xcalloc(1, sizeof *c);
+    c->pol = pol;
+    c->seed = o->seed;
+    eval_chooser_t *ch = xcalloc(1, sizeof *ch);
+    ch->name = "learned";
+    ch->choose = learned_choose;
+    ch->free = learned_chooser_free;
+    ch->ctx = c;
+    return ch;
+}
+
 const eval_chooser_kind_t eval_chooser_kinds[] = {
     {"random", make_random, false,
      "uniformly random legal move that never fills its own eye (engine/player_random.c); "
      "legal by construction"},
-    /* model/: put the learned chooser's constructor here (see chooser.h). */
-    {"learned", NULL, true,
-     "the learned policy from --weights: raw IDM argmax over 82 moves, no legality masking"},
+    {"learned", make_learned, true,
+     "the learned policy (model/policy.h paper mode) from --weights (the transformer file or a "
+     "weights folder): one rollout at temperature 1, the IDM's argmax over 82 moves, up to 10 fresh "
+     "rollouts after an illegal one, no legality masking of the distribution"},
     {NULL, NULL, false, NULL},
 };
 

@@ -9,10 +9,11 @@
  * which the report says).
  *
  * The table eval_chooser_kinds[] (chooser.c) maps a --player name to a constructor.
- * The "learned" entry is the hook for model/: its .make is NULL until the learned
- * policy lands; then model/ provides a function of type eval_chooser_make_fn that
- * loads o->weights and returns a chooser whose choose() is the raw argmax of the IDM
- * over the 82 moves, and that function's name goes into the table (one line).
+ * The "learned" entry loads o->weights (a transformer file, its tokenizer/IDM/LDM found
+ * beside it or in the default weights folder, or a weights folder) and chooses with
+ * model/policy.h's paper mode: one rollout sampled at temperature 1, the IDM's argmax
+ * over the 82 moves, a fresh rollout after an illegal move up to 10 times (the move may
+ * still be illegal then, and counts so).
  *
  * Ownership: a chooser owns its ctx and is released with its free().
  */

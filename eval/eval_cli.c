@@ -24,6 +24,8 @@
 #include "eval/ratings.h"
 #include "eval/report.h"
 #include "engine/sha256.h"
+#include "model/policy.h"
+#include "model/weights.h"
 
 #define DEFAULT_DB "runs/videogo.db"
 #define DEFAULT_ANCHOR "gnugo --level 10"
@@ -215,31 +217,36 @@ static int run_variant(variant_t *v, const char *player, uint64_t seed, const go
     return 0;
 }
 
-/* Weights files for --ablate found in dir by name. */
+/* Transformer files for --ablate found in dir: every ar-*.gguf (the learned chooser finds
+ * each one's IDM by name, ar-X.gguf -> idm-X.gguf, else the folder's idm-9x9.gguf), labelled
+ * by the horizon it records (ar.horizon: 0 = video only, no LDM) and its name. The paper's
+ * figures go beside video-only (its "no LDM" 300M row) and H = 5 (its VideoWorld rows). */
 static int discover_variants(const char *dir, variant_t *vs, int max)
 {
-    static const struct { const char *tag, *label, *paper; } tags[] = {
-        {"video-only", "video only (no LDM)", "99.6 / 59.7 / 58.9 (300M, no LDM)"},
-        {"noldm", "video only (no LDM)", "99.6 / 59.7 / 58.9 (300M, no LDM)"},
-        {"ldm-h1", "video+LDM H=1", "-"},
-        {"ldm-h3", "video+LDM H=3", "-"},
-        {"ldm-h5", "video+LDM H=5", "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)"},
-    };
     DIR *d = opendir(dir);
     if (!d) return 0;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < max) {
-        for (size_t t = 0; t < sizeof tags / sizeof tags[0]; t++)
-            if (strcasestr(e->d_name, tags[t].tag) && !strcasestr(e->d_name, ".md") &&
-                !strcasestr(e->d_name, ".txt")) {
-                snprintf(vs[n].label, sizeof vs[n].label, "%s", tags[t].label);
-                snprintf(vs[n].path, sizeof vs[n].path, "%s/%s", dir, e->d_name);
-                vs[n].paper = tags[t].paper;
-                vs[n].order = (int)t;
-                n++;
-                break;
-            }
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "ar-", 3) || len < 8 || strcmp(e->d_name + len - 5, ".gguf")) continue;
+        char path[4096], err[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        weights_t w;
+        uint32_t h = 0;
+        if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) continue;
+        bool is_ar = w.arch && !strcmp(w.arch, "transformer") && weights_get_u32(&w, "ar.horizon", &h) == 0;
+        weights_close(&w);
+        if (!is_ar) continue;
+        if (h == 0) snprintf(vs[n].label, sizeof vs[n].label, "video only %.40s", e->d_name + 3);
+        else snprintf(vs[n].label, sizeof vs[n].label, "video+LDM H=%u %.36s", h, e->d_name + 3);
+        vs[n].label[strlen(vs[n].label) - 5] = '\0'; /* drop ".gguf" (the name always ends so) */
+        snprintf(vs[n].path, sizeof vs[n].path, "%s", path);
+        vs[n].paper = h == 0   ? "99.6 / 59.7 / 58.9 (300M, no LDM)"
+                      : h == 5 ? "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)"
+                               : "-";
+        vs[n].order = (int)h;
+        n++;
     }
     closedir(d);
     for (int i = 1; i < n; i++) /* video only, then H = 1, 3, 5 */
@@ -269,10 +276,11 @@ static void eval_usage(FILE *f)
             "  --limit N         only the first N positions\n"
             "  --db FILE         database (default " DEFAULT_DB "); --no-db to store nothing\n"
             "  --dump FILE       per-position choices as JSON lines\n"
-            "  --ablate          also evaluate the ablation weights found beside --weights (or in\n"
-            "                    --weights-dir, default weights/): names containing video-only|noldm,\n"
-            "                    ldm-h1, ldm-h3, ldm-h5; plus any --variant LABEL=FILE; prints a table\n"
-            "                    with the random baseline and the paper's figures beside\n"
+            "  --ablate          also evaluate every transformer file ar-*.gguf beside --weights (or in\n"
+            "                    --weights-dir, default weights/), labelled by the horizon it records\n"
+            "                    (0 = video only; H = 1/3/5), each with its IDM (ar-X.gguf -> idm-X.gguf,\n"
+            "                    else idm-9x9.gguf); plus any --variant LABEL=FILE; prints a table with\n"
+            "                    the random baseline and the paper's figures beside\n"
             "  --quiet           no progress bar\n");
 }
 
@@ -417,15 +425,19 @@ int cmd_eval(int argc, char **argv)
             all[na++].paper = "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)";
         }
         char dirbuf[4096];
-        snprintf(dirbuf, sizeof dirbuf, "%s", weights ? weights : "weights/x");
-        const char *dir = weights_dir ? weights_dir : dirname(dirbuf);
+        struct stat wst;
+        snprintf(dirbuf, sizeof dirbuf, "%s/x", policy_default_weights_dir());
+        if (weights) snprintf(dirbuf, sizeof dirbuf, "%s", weights);
+        const char *dir = weights_dir                                            ? weights_dir
+                          : weights && stat(weights, &wst) == 0 && S_ISDIR(wst.st_mode) ? weights
+                                                                                 : dirname(dirbuf);
         variant_t found[16];
         memset(found, 0, sizeof found);
         int nf = discover_variants(dir, found, 16);
         for (int k = 0; k < nf && na < 66; k++)
             if (!weights || strcmp(found[k].path, weights)) all[na++] = found[k];
         for (int k = 0; k < nv && na < 66; k++) all[na++] = vs[k];
-        if (na == 1) printf("no ablation weights found in %s (looked for video-only|noldm|ldm-h1|ldm-h3|ldm-h5)\n", dir);
+        if (na == 1) printf("no transformer weights found in %s (looked for ar-*.gguf)\n", dir);
         for (int k = 0; k < na; k++)
             if (run_variant(&all[k], k == 0 ? "random" : "learned", (uint64_t)seed, &set, set_path, set_sha, limit,
                             db, quiet, NULL))

@@ -32,6 +32,8 @@
 #include "engine/deadstones.h"
 #include "engine/sgf.h"
 #include "engine/util.h"
+#include "model/policy.h"
+#include "render/render.h"
 
 #ifndef VIDEOGO_VERSION
 #define VIDEOGO_VERSION "0"
@@ -187,8 +189,11 @@ typedef reply_t (*handler_fn)(gtp_t *ctx, int argc, char **argv);
 typedef struct {
     const char *name;
     handler_fn fn;
-    bool needs_analyze;  /* only exists when the player has an analyze function */
+    unsigned needs;      /* NEEDS_* the player must meet for the command to exist */
 } command_t;
+
+#define NEEDS_ANALYZE 1u  /* the player has an analyze function */
+#define NEEDS_LEARNED 2u  /* the player is the learned one (imagined frames) */
 
 static const command_t *command_find(const gtp_t *ctx, const char *name);
 static const command_t *command_table(void);
@@ -1151,7 +1156,10 @@ static reply_t cmd_kata_genmove_analyze(gtp_t *ctx, int argc, char **argv)
 static reply_t cmd_gogui_analyze_commands(gtp_t *ctx, int argc, char **argv)
 {
     (void)argc, (void)argv;
-    return ok(ctx, "%s%s", ctx->player->analyze ? "gfx/Policy/videogo-policy %m\n" : "",
+    return ok(ctx, "%s%s%s", ctx->player->analyze ? "gfx/Policy/videogo-policy %m\n" : "",
+              policy_player_policy(ctx->player) ? "gfx/Imagined next position/videogo-imagine %m\n"
+                                                  "string/Save imagined frames (PNG)/videogo-imagine_frames %w %m\n"
+                                                : "",
               "dboard/Dead stones estimate/videogo-ownership\n"
               "plist/Dead stones/final_status_list dead\n"
               "string/Final score/final_score\n"
@@ -1219,59 +1227,194 @@ static reply_t cmd_videogo_ownership(gtp_t *ctx, int argc, char **argv)
 }
 
 /* ===================================================================== */
+/* The learned player's imagination                                       */
+/* ===================================================================== */
+
+/* The rollout to show: the first whose IDM move is the most probable move of the K-rollout
+ * average, else the first. */
+static int imagined_pick(const policy_imagined_t *im)
+{
+    int best = 0;
+    for (int i = 1; i < POLICY_MOVES; i++)
+        if (im->probs[i] > im->probs[best]) best = i;
+    for (int k = 0; k < im->k; k++)
+        if (im->move[k] == policy_index_to_point(best)) return k;
+    return 0;
+}
+
+/* Function:  GoGui view of the next position the transformer imagines for the side to move
+ *            (the decoded frame x^_{t+1} of one rollout, read back intersection by
+ *            intersection): BLACK/WHITE mark its stones, MARK the points that differ from
+ *            the board, TEXT names the changes and the IDM's move. The rollout shown is the
+ *            first whose IDM move is the K-rollout favourite (the same rollouts genmove uses).
+ * Arguments: [color] (default: the side to move)
+ * Fails:     invalid color; board size not the networks'
+ * Returns:   gfx commands, one per line
+ */
+static reply_t cmd_videogo_imagine(gtp_t *ctx, int argc, char **argv)
+{
+    stone_t c = ctx->game.to_move;
+    if (argc >= 1 && !parse_color(argv[0], &c)) return fail(ctx, "invalid color");
+    policy_imagined_t im;
+    if (policy_player_imagine(ctx->player, &ctx->game, c, &im))
+        return fail(ctx, "the networks only know 9x9 boards");
+    const board_t *cur = &ctx->game.board;
+    int size = cur->size, k = imagined_pick(&im);
+    board_t nb;
+    int doubt = render_board_read(im.frames_next + (size_t)k * (size_t)render_frame_bytes(im.px), im.px, size, &nb);
+    char v[16];
+    strbuf_t *b = &ctx->reply, added = {0}, removed = {0};
+    sb_reset(b);
+    static const char *const names[3] = {"", "BLACK", "WHITE"};
+    for (int col = STONE_BLACK; col <= STONE_WHITE; col++) {
+        sb_puts(b, names[col]);
+        for (int p = 0; p < board_points(&nb); p++)
+            if (nb.stones[p] == col) sb_printf(b, " %s", vertex_format(p, size, v));
+        sb_puts(b, "\n");
+    }
+    sb_puts(b, "MARK");
+    for (int p = 0; p < board_points(&nb); p++) {
+        if (nb.stones[p] == cur->stones[p]) continue;
+        sb_printf(b, " %s", vertex_format(p, size, v));
+        if (nb.stones[p] != STONE_EMPTY) sb_printf(&added, " +%s %s", color_letter(nb.stones[p]), v);
+        else sb_printf(&removed, " -%s %s", color_letter(cur->stones[p]), v);
+    }
+    sb_printf(b, "\nTEXT imagined x^_{t+1}, rollout %d of %d:%s%s%s; IDM reads %s (%.0f%%)", k + 1, im.k,
+              added.s ? added.s : "", removed.s ? removed.s : "", added.s || removed.s ? "" : " no change (a pass)",
+              vertex_format(im.move[k], size, v), 100.0 * im.move_prob[k]);
+    if (doubt > 0) sb_printf(b, "; %d unclear points", doubt);
+    free(added.s);
+    free(removed.s);
+    policy_imagined_free(&im);
+    return REPLY_OK;
+}
+
+/* Writes a row of frames upscaled by `scale` (nearest), 4 px of grey between them. */
+static int write_sheet(const char *path, const uint8_t *const *frames, int n, int px, int scale)
+{
+    int gap = 4, s = px * scale, w = n * s + (n - 1) * gap, h = s;
+    uint8_t *img = malloc((size_t)w * (size_t)h * 3);
+    if (!img) return -1;
+    memset(img, 128, (size_t)w * (size_t)h * 3);
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < s; y++)
+            for (int x = 0; x < s; x++)
+                memcpy(img + ((size_t)y * (size_t)w + (size_t)(i * (s + gap) + x)) * 3,
+                       frames[i] + ((size_t)(y / scale) * (size_t)px + (size_t)(x / scale)) * 3, 3);
+    int rc = render_write_png(path, img, w, h);
+    free(img);
+    return rc;
+}
+
+/* Function:  Write the frames the transformer imagines for the side to move as PNG files:
+ *            PREFIX-x_t.png (the position's frame), PREFIX-next-K.png (rollout K's decoded
+ *            x^_{t+1}, at the tokenizer's frame size) and PREFIX-sheet.png (x_t, then every
+ *            rollout, enlarged 4x). A trailing ".png" on PREFIX is dropped (GoGui's %w).
+ * Arguments: PREFIX [color]
+ * Fails:     missing prefix, invalid color, board size not the networks', cannot write
+ * Returns:   the files written, one per line
+ */
+static reply_t cmd_videogo_imagine_frames(gtp_t *ctx, int argc, char **argv)
+{
+    stone_t c = ctx->game.to_move;
+    if (argc < 1) return fail(ctx, "missing file prefix");
+    if (argc >= 2 && !parse_color(argv[1], &c)) return fail(ctx, "invalid color");
+    size_t len = strlen(argv[0]);
+    if (len >= 4 && !strcasecmp(argv[0] + len - 4, ".png")) len -= 4;
+    if (len == 0 || len > 3000) return fail(ctx, "bad file prefix");
+    policy_imagined_t im;
+    if (policy_player_imagine(ctx->player, &ctx->game, c, &im))
+        return fail(ctx, "the networks only know 9x9 boards");
+    size_t fb = (size_t)render_frame_bytes(im.px);
+    char path[3100];
+    strbuf_t *b = &ctx->reply;
+    sb_reset(b);
+    const uint8_t **frames = malloc((size_t)(im.k + 1) * sizeof *frames);
+    bool okw = frames != NULL;
+    if (okw) {
+        frames[0] = im.frame_t;
+        snprintf(path, sizeof path, "%.*s-x_t.png", (int)len, argv[0]);
+        okw = render_write_png(path, im.frame_t, im.px, im.px) == 0;
+        if (okw) sb_printf(b, "%s\n", path);
+    }
+    for (int k = 0; okw && k < im.k; k++) {
+        frames[k + 1] = im.frames_next + (size_t)k * fb;
+        snprintf(path, sizeof path, "%.*s-next-%d.png", (int)len, argv[0], k + 1);
+        okw = render_write_png(path, frames[k + 1], im.px, im.px) == 0;
+        if (okw) sb_printf(b, "%s\n", path);
+    }
+    if (okw) {
+        snprintf(path, sizeof path, "%.*s-sheet.png", (int)len, argv[0]);
+        okw = write_sheet(path, frames, im.k + 1, im.px, 4) == 0;
+        if (okw) sb_printf(b, "%s", path);
+    }
+    free(frames);
+    policy_imagined_free(&im);
+    if (!okw) {
+        snprintf(path, sizeof path, "cannot write %.*s-*.png", (int)len, argv[0]);
+        return fail(ctx, path);
+    }
+    return REPLY_OK;
+}
+
+/* ===================================================================== */
 /* The table                                                              */
 /* ===================================================================== */
 
 static const command_t commands[] = {
-    {"protocol_version", cmd_protocol_version, false},
-    {"name", cmd_name, false},
-    {"version", cmd_version, false},
-    {"known_command", cmd_known_command, false},
-    {"list_commands", cmd_list_commands, false},
-    {"quit", cmd_quit, false},
-    {"boardsize", cmd_boardsize, false},
-    {"rectangular_boardsize", cmd_rectangular_boardsize, false},
-    {"query_boardsize", cmd_query_boardsize, false},
-    {"clear_board", cmd_clear_board, false},
-    {"komi", cmd_komi, false},
-    {"get_komi", cmd_get_komi, false},
-    {"play", cmd_play, false},
-    {"gogui-play_sequence", cmd_gogui_play_sequence, false},
-    {"genmove", cmd_genmove, false},
-    {"reg_genmove", cmd_reg_genmove, false},
-    {"kgs-genmove_cleanup", cmd_kgs_genmove_cleanup, false},
-    {"undo", cmd_undo, false},
-    {"is_legal", cmd_is_legal, false},
-    {"list_stones", cmd_list_stones, false},
-    {"fixed_handicap", cmd_fixed_handicap, false},
-    {"place_free_handicap", cmd_place_free_handicap, false},
-    {"set_free_handicap", cmd_set_free_handicap, false},
-    {"loadsgf", cmd_loadsgf, false},
-    {"time_settings", cmd_time_settings, false},
-    {"kgs-time_settings", cmd_kgs_time_settings, false},
-    {"time_left", cmd_time_left, false},
-    {"final_score", cmd_final_score, false},
-    {"final_status_list", cmd_final_status_list, false},
-    {"showboard", cmd_showboard, false},
-    {"lz-analyze", cmd_lz_analyze, true},
-    {"kata-analyze", cmd_kata_analyze, true},
-    {"lz-genmove_analyze", cmd_lz_genmove_analyze, true},
-    {"kata-genmove_analyze", cmd_kata_genmove_analyze, true},
-    {"stop", cmd_stop, false},
-    {"gogui-analyze_commands", cmd_gogui_analyze_commands, false},
-    {"gogui-interrupt", cmd_gogui_interrupt, false},
-    {"videogo-policy", cmd_videogo_policy, true},
-    {"videogo-ownership", cmd_videogo_ownership, false},
-    {"cputime", cmd_cputime, false},
-    {"gomill-cpu_time", cmd_cputime, false},
-    {NULL, NULL, false},
+    {"protocol_version", cmd_protocol_version, 0},
+    {"name", cmd_name, 0},
+    {"version", cmd_version, 0},
+    {"known_command", cmd_known_command, 0},
+    {"list_commands", cmd_list_commands, 0},
+    {"quit", cmd_quit, 0},
+    {"boardsize", cmd_boardsize, 0},
+    {"rectangular_boardsize", cmd_rectangular_boardsize, 0},
+    {"query_boardsize", cmd_query_boardsize, 0},
+    {"clear_board", cmd_clear_board, 0},
+    {"komi", cmd_komi, 0},
+    {"get_komi", cmd_get_komi, 0},
+    {"play", cmd_play, 0},
+    {"gogui-play_sequence", cmd_gogui_play_sequence, 0},
+    {"genmove", cmd_genmove, 0},
+    {"reg_genmove", cmd_reg_genmove, 0},
+    {"kgs-genmove_cleanup", cmd_kgs_genmove_cleanup, 0},
+    {"undo", cmd_undo, 0},
+    {"is_legal", cmd_is_legal, 0},
+    {"list_stones", cmd_list_stones, 0},
+    {"fixed_handicap", cmd_fixed_handicap, 0},
+    {"place_free_handicap", cmd_place_free_handicap, 0},
+    {"set_free_handicap", cmd_set_free_handicap, 0},
+    {"loadsgf", cmd_loadsgf, 0},
+    {"time_settings", cmd_time_settings, 0},
+    {"kgs-time_settings", cmd_kgs_time_settings, 0},
+    {"time_left", cmd_time_left, 0},
+    {"final_score", cmd_final_score, 0},
+    {"final_status_list", cmd_final_status_list, 0},
+    {"showboard", cmd_showboard, 0},
+    {"lz-analyze", cmd_lz_analyze, NEEDS_ANALYZE},
+    {"kata-analyze", cmd_kata_analyze, NEEDS_ANALYZE},
+    {"lz-genmove_analyze", cmd_lz_genmove_analyze, NEEDS_ANALYZE},
+    {"kata-genmove_analyze", cmd_kata_genmove_analyze, NEEDS_ANALYZE},
+    {"stop", cmd_stop, 0},
+    {"gogui-analyze_commands", cmd_gogui_analyze_commands, 0},
+    {"gogui-interrupt", cmd_gogui_interrupt, 0},
+    {"videogo-policy", cmd_videogo_policy, NEEDS_ANALYZE},
+    {"videogo-ownership", cmd_videogo_ownership, 0},
+    {"videogo-imagine", cmd_videogo_imagine, NEEDS_LEARNED},
+    {"videogo-imagine_frames", cmd_videogo_imagine_frames, NEEDS_LEARNED},
+    {"cputime", cmd_cputime, 0},
+    {"gomill-cpu_time", cmd_cputime, 0},
+    {NULL, NULL, 0},
 };
 
 static const command_t *command_table(void) { return commands; }
 
 static bool command_available(const gtp_t *ctx, const command_t *c)
 {
-    return !c->needs_analyze || ctx->player->analyze;
+    if ((c->needs & NEEDS_ANALYZE) && !ctx->player->analyze) return false;
+    if ((c->needs & NEEDS_LEARNED) && !policy_player_policy(ctx->player)) return false;
+    return true;
 }
 
 static const command_t *command_find(const gtp_t *ctx, const char *name)

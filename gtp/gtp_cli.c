@@ -1,8 +1,14 @@
 /* gtp_cli.c: `videogo gtp`: the GTP engine on stdin/stdout, and `--regress` to run
  * GNU Go style regression files (gtp_regress.c).
  *
- * Players are chosen by name from a small registry (players[] below); the learned
- * player joins it, and becomes the default, once its weights ship.
+ * Players are chosen by name from a small registry (players[] below). The default is the
+ * learned player (model/policy.h) with the weights of policy_default_weights_dir() (the
+ * source tree's weights/, or $VIDEOGO_WEIGHTS_DIR). When the user asked for nothing in
+ * particular and those files are missing, it says so on stderr and plays the random
+ * player, so a fresh checkout still works in Sabaki (whose GTP console shows stderr, and
+ * `version` names the player); when the user asked for the learned player or named weights
+ * (--player learned, --weights-dir, --ar, ...), a missing or mismatched file is an error
+ * and the program exits 1 (GTP.md section 7: a clear start-up failure).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -15,9 +21,16 @@
 #include "cli.h"
 #include "engine/util.h"
 #include "gtp/gtp.h"
+#include "model/policy.h"
 
 typedef struct {
     uint64_t seed;
+    /* learned player */
+    const char *weights_dir;            /* NULL: policy_default_weights_dir() */
+    const char *tokenizer, *ar, *idm, *ldm; /* per-file overrides (NULL: from the folder) */
+    int rollouts;
+    float temperature;
+    float resign_below;
 } player_opts_t;
 
 typedef struct {
@@ -34,11 +47,47 @@ static player_t *create_random(const player_opts_t *o, char *err, size_t errlen)
     return p;
 }
 
+/* The learned player's files: the folder's default names; --ar takes the tokenizer, IDM
+ * (named like it: policy_idm_for_ar) and LDM beside it when they are there, else the
+ * folder's; then the other per-file flags. */
+static void learned_config(const player_opts_t *o, policy_config_t *cfg)
+{
+    policy_config_default(cfg);
+    if (o->weights_dir) policy_config_set_dir(cfg, o->weights_dir);
+    if (o->tokenizer) snprintf(cfg->tokenizer_path, sizeof cfg->tokenizer_path, "%s", o->tokenizer);
+    if (o->ar) policy_config_for(cfg, o->ar, o->weights_dir);
+    if (o->idm) snprintf(cfg->idm_path, sizeof cfg->idm_path, "%s", o->idm);
+    if (o->ldm) snprintf(cfg->ldm_path, sizeof cfg->ldm_path, "%s", o->ldm);
+    cfg->max_rollouts = o->rollouts;
+    cfg->temperature = o->temperature;
+}
+
+static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen)
+{
+    policy_config_t cfg;
+    char missing[1024];
+    learned_config(o, &cfg);
+    if (!policy_files_exist(&cfg, missing, sizeof missing)) {
+        snprintf(err, errlen, "no weights for the learned player (%s); train them (weights/README.md) or pass "
+                 "--weights-dir DIR, or use --player random", missing);
+        return NULL;
+    }
+    policy_t *pol = policy_load(&cfg, err, errlen);
+    if (!pol) return NULL;
+    policy_player_opts_t po;
+    policy_player_opts_default(&po);
+    po.rollouts = o->rollouts;
+    po.seed = o->seed;
+    po.resign_below = o->resign_below;
+    return policy_player_new(pol, &po);
+}
+
 static const player_entry_t players[] = {
+    {"learned", "the learned policy: transformer rollouts read by the IDM (weights below)", create_learned},
     {"random", "uniformly random legal move that does not fill its own eye (baseline)", create_random},
 };
 #define N_PLAYERS (sizeof players / sizeof players[0])
-#define DEFAULT_PLAYER "random"
+#define DEFAULT_PLAYER "learned"
 
 static const player_entry_t *player_find(const char *name)
 {
@@ -61,6 +110,8 @@ static void usage(FILE *f)
             DEFAULT_PLAYER);
     for (size_t i = 0; i < N_PLAYERS; i++) fprintf(f, "                    %-8s %s\n", players[i].name, players[i].help);
     fprintf(f,
+            "                  Without --player and without weights options, missing weights files make\n"
+            "                  it say so on stderr and play `random`; with them, that is an error (exit 1).\n"
             "  --seed N        seed of the player's randomness (default: from the clock and pid)\n"
             "  --size N        initial board size, 2..25 (default 9)\n"
             "  --komi K        initial komi (default 7); kept across boardsize/clear_board\n"
@@ -70,11 +121,26 @@ static void usage(FILE *f)
             "                  engine per file), print a report, exit 0 if all pass, 1 if not\n"
             "  -h, --help      this help\n"
             "\n"
+            "Learned player:\n"
+            "  --weights-dir DIR  folder with %s, %s and %s\n"
+            "                  (and %s, checked against the hashes the others record when\n"
+            "                  present); default $%s, else %s\n"
+            "  --tokenizer FILE, --ar FILE, --idm FILE, --ldm FILE\n"
+            "                  one file instead of the folder's; the tokenizer, IDM and LDM beside an --ar\n"
+            "                  file are preferred (the IDM named like it: ar-X.gguf -> idm-X.gguf)\n"
+            "  --rollouts K    imagined futures per move, 1..%d (default %d)\n"
+            "  --temperature T the transformer's sampling temperature (default 1)\n"
+            "  --resign-below P  resign when behind by more than P points (area score with the\n"
+            "                  estimated dead stones removed) after move 30 (default: never)\n"
+            "\n"
             "Examples:\n"
             "  videogo gtp                          # for Sabaki / GoGui: command `videogo`, arguments `gtp`\n"
+            "  videogo gtp --weights-dir runs/ar1 --rollouts 4 --seed 1\n"
             "  gogui-twogtp -black 'videogo gtp --seed 1' -white 'gnugo --mode gtp --level 1' \\\n"
             "      -size 9 -komi 7 -games 10 -alternate -auto -sgffile run\n"
-            "  videogo gtp --regress tests/data/gtp/*.tst\n");
+            "  videogo gtp --player random --regress tests/data/gtp/*.tst\n",
+            POLICY_TOKENIZER_FILE, POLICY_AR_FILE, POLICY_IDM_FILE, POLICY_LDM_FILE, POLICY_WEIGHTS_ENV,
+            policy_default_weights_dir(), POLICY_MAX_ROLLOUTS, POLICY_DEFAULT_ROLLOUTS);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -89,7 +155,8 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 int cmd_gtp(int argc, char **argv)
 {
-    enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS };
+    enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
+           OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -97,6 +164,14 @@ int cmd_gtp(int argc, char **argv)
         {"komi", required_argument, NULL, OPT_KOMI},
         {"name", required_argument, NULL, OPT_NAME},
         {"regress", no_argument, NULL, OPT_REGRESS},
+        {"weights-dir", required_argument, NULL, OPT_WDIR},
+        {"tokenizer", required_argument, NULL, OPT_TOK},
+        {"ar", required_argument, NULL, OPT_AR},
+        {"idm", required_argument, NULL, OPT_IDM},
+        {"ldm", required_argument, NULL, OPT_LDM},
+        {"rollouts", required_argument, NULL, OPT_ROLLOUTS},
+        {"temperature", required_argument, NULL, OPT_TEMP},
+        {"resign-below", required_argument, NULL, OPT_RESIGN},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -107,8 +182,10 @@ int cmd_gtp(int argc, char **argv)
     gtp_config_t cfg;
     gtp_config_default(&cfg);
     const char *player_name = DEFAULT_PLAYER;
-    player_opts_t popts = {.seed = splitmix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32))};
-    bool seeded = false, regress = false;
+    player_opts_t popts = {.seed = splitmix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32)),
+                           .rollouts = POLICY_DEFAULT_ROLLOUTS,
+                           .temperature = 1.0f};
+    bool seeded = false, regress = false, player_named = false, weights_named = false;
     int opt;
     char *end;
     optind = 1;
@@ -117,6 +194,7 @@ int cmd_gtp(int argc, char **argv)
         switch (opt) {
         case OPT_PLAYER:
             player_name = optarg;
+            player_named = true;
             if (!player_find(player_name)) {
                 fprintf(stderr, "videogo gtp: unknown player '%s' (known:", optarg);
                 for (size_t i = 0; i < N_PLAYERS; i++) fprintf(stderr, " %s", players[i].name);
@@ -160,6 +238,42 @@ int cmd_gtp(int argc, char **argv)
         case OPT_REGRESS:
             regress = true;
             break;
+        case OPT_WDIR:
+        case OPT_TOK:
+        case OPT_AR:
+        case OPT_IDM:
+        case OPT_LDM:
+            *(opt == OPT_WDIR  ? &popts.weights_dir
+              : opt == OPT_TOK ? &popts.tokenizer
+              : opt == OPT_AR  ? &popts.ar
+              : opt == OPT_IDM ? &popts.idm
+                               : &popts.ldm) = optarg;
+            weights_named = true;
+            break;
+        case OPT_ROLLOUTS: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > POLICY_MAX_ROLLOUTS) {
+                fprintf(stderr, "videogo gtp: --rollouts wants an integer in 1..%d, got '%s'\n", POLICY_MAX_ROLLOUTS,
+                        optarg);
+                return 2;
+            }
+            popts.rollouts = (int)v;
+            weights_named = true;
+            break;
+        }
+        case OPT_TEMP:
+        case OPT_RESIGN: {
+            double v = strtod(optarg, &end);
+            if (*end || end == optarg || !(v >= 0 && v <= 1000)) {
+                fprintf(stderr, "videogo gtp: %s wants a number in 0..1000, got '%s'\n",
+                        opt == OPT_TEMP ? "--temperature" : "--resign-below", optarg);
+                return 2;
+            }
+            if (opt == OPT_TEMP) popts.temperature = (float)v;
+            else popts.resign_below = (float)v;
+            weights_named |= opt == OPT_TEMP;
+            break;
+        }
         case 'v':
             cfg.verbose = true;
             break;
@@ -184,13 +298,24 @@ int cmd_gtp(int argc, char **argv)
     }
 
     const player_entry_t *pe = player_find(player_name);
-    char err[256] = "";
+    char err[1024] = "";
+    if (pe->create == create_learned && !player_named && !weights_named) {
+        /* The default player: fall back to random when the shipped weights are missing. */
+        policy_config_t pc;
+        learned_config(&popts, &pc);
+        if (!policy_files_exist(&pc, err, sizeof err)) {
+            fprintf(stderr, "videogo gtp: no weights (%s); using --player random. Train them (weights/README.md) "
+                            "or pass --weights-dir DIR.\n", err);
+            pe = player_find("random");
+        }
+    }
     if (!regress) {
         player_t *p = pe->create(&popts, err, sizeof err);
         if (!p) {
             fprintf(stderr, "videogo gtp: %s\n", err);
             return 1;
         }
+        if (policy_player_policy(p)) fprintf(stderr, "videogo gtp: learned player: %s\n", policy_describe(policy_player_policy(p)));
         gtp_t *ctx = gtp_new(&cfg, p);
         if (!ctx) {
             fprintf(stderr, "videogo gtp: could not start the engine (board size %d)\n", cfg.size);

@@ -1,0 +1,815 @@
+/* policy.c: the learned move chooser and the learned player (policy.h).
+ *
+ *   board --render--> x_t (px x px RGB) --tokenizer_encode--> T codes
+ *         --ar_imagine (K rollouts, one batch)--> z^[K][H], codes of x^_{t+1}[K][T]
+ *         --tokenizer_decode--> x^_{t+1}[K] --idm_logits(x_t, x^_{t+1}, z^)--> [K][82]
+ *         --softmax, mean over K--> the distribution
+ *
+ * The player adds the rules a Go program needs and a video model does not know (legality,
+ * own eyes, when to pass, capturing dead stones before the end); they are written out in
+ * policy.h. Every random choice of the player comes from an rng seeded by the position, so a
+ * game replays exactly from its seed whatever analysis commands were sent in between.
+ */
+#include "model/policy.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine/deadstones.h"
+#include "engine/sha256.h"
+#include "model/idm.h"
+#include "model/ldm.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+#include "model/weights.h"
+#include "render/render.h"
+
+#ifndef VIDEOGO_WEIGHTS_DIR
+#define VIDEOGO_WEIGHTS_DIR "weights"
+#endif
+
+#define REGRESS_SEED 0x7265675f706f6c69ULL   /* reg_genmove: fixed, not the player's seed */
+#define DEADSTONES_SEED 0x646561647374ULL    /* the estimate depends on the board only */
+
+struct policy {
+    policy_config_t cfg;
+    tokenizer_t *tok;
+    ar_t *ar;
+    idm_t *idm;
+    render_ctx_t *render;
+    ldm_t *ldm_net;          /* video-only transformer: the LDM encodes the imagined windows */
+    int size, px, T, K;      /* board, frame side, tokens per frame, max rollouts */
+    int H, Hi;               /* LDM codes the transformer imagines (0: video only), the IDM reads */
+    size_t fb;               /* bytes of one frame */
+    uint8_t *rgb_t;          /* [K][fb] x_t repeated (the IDM takes one per example) */
+    uint8_t *rgb_next;       /* [K][fb] */
+    int *codes_t;            /* [T] */
+    int *codes_next;         /* [K][T] */
+    int *ldm;                /* [K][Hi] */
+    uint8_t *window;         /* [K][Hi+1][fb] LDM windows (video-only transformer) */
+    float *logits;           /* [K][82] */
+    char describe[4 * POLICY_PATH_MAX + 256];
+    policy_timing_t timing;
+};
+
+/* ---------------------------------------------------------------- config */
+
+const char *policy_default_weights_dir(void)
+{
+    const char *e = getenv(POLICY_WEIGHTS_ENV);
+    return e && *e ? e : VIDEOGO_WEIGHTS_DIR;
+}
+
+void policy_config_set_dir(policy_config_t *cfg, const char *dir)
+{
+    snprintf(cfg->tokenizer_path, sizeof cfg->tokenizer_path, "%s/%s", dir, POLICY_TOKENIZER_FILE);
+    snprintf(cfg->ar_path, sizeof cfg->ar_path, "%s/%s", dir, POLICY_AR_FILE);
+    snprintf(cfg->idm_path, sizeof cfg->idm_path, "%s/%s", dir, POLICY_IDM_FILE);
+    snprintf(cfg->ldm_path, sizeof cfg->ldm_path, "%s/%s", dir, POLICY_LDM_FILE);
+}
+
+void policy_config_default(policy_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    policy_config_set_dir(cfg, policy_default_weights_dir());
+    cfg->max_rollouts = POLICY_DEFAULT_ROLLOUTS;
+    cfg->temperature = 1.0f;
+    cfg->top_k = 0;
+    cfg->top_p = 1.0f;
+    cfg->be = NULL;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void policy_idm_for_ar(const char *ar_path, char *out, size_t outlen)
+{
+    const char *slash = strrchr(ar_path, '/');
+    const char *base = slash ? slash + 1 : ar_path;
+    int dirlen = (int)(base - ar_path);
+    if (!strncmp(base, "ar-", 3)) {
+        snprintf(out, outlen, "%.*sidm-%s", dirlen, ar_path, base + 3);
+        if (file_exists(out)) return;
+    }
+    snprintf(out, outlen, "%.*s%s", dirlen, ar_path, POLICY_IDM_FILE);
+}
+
+/* Copies a path into a POLICY_PATH_MAX buffer (cut if longer: such a path then does not exist). */
+static void set_path(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= POLICY_PATH_MAX) n = POLICY_PATH_MAX - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void policy_config_for(policy_config_t *cfg, const char *ar_or_dir, const char *fallback_dir)
+{
+    struct stat st;
+    if (!fallback_dir) fallback_dir = policy_default_weights_dir();
+    if (stat(ar_or_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        policy_config_set_dir(cfg, ar_or_dir);
+        return;
+    }
+    const char *slash = strrchr(ar_or_dir, '/');
+    int dirlen = slash ? (int)(slash - ar_or_dir) : 1;
+    const char *dir = slash ? ar_or_dir : ".";
+    policy_config_set_dir(cfg, fallback_dir);
+    set_path(cfg->ar_path, ar_or_dir);
+    char beside[POLICY_PATH_MAX + 64];
+    snprintf(beside, sizeof beside, "%.*s/%s", dirlen, dir, POLICY_TOKENIZER_FILE);
+    if (file_exists(beside)) set_path(cfg->tokenizer_path, beside);
+    snprintf(beside, sizeof beside, "%.*s/%s", dirlen, dir, POLICY_LDM_FILE);
+    if (file_exists(beside)) set_path(cfg->ldm_path, beside);
+    policy_idm_for_ar(ar_or_dir, beside, sizeof beside);
+    if (file_exists(beside)) set_path(cfg->idm_path, beside);
+}
+
+bool policy_files_exist(const policy_config_t *cfg, char *msg, size_t msglen)
+{
+    const char *paths[3] = {cfg->tokenizer_path, cfg->ar_path, cfg->idm_path};
+    size_t n = 0;
+    bool ok = true;
+    if (msglen) msg[0] = '\0';
+    for (int i = 0; i < 3; i++)
+        if (!file_exists(paths[i])) {
+            if (n < msglen)
+                n += (size_t)snprintf(msg + n, msglen - n, "%s%s", ok ? "missing " : ", ", *paths[i] ? paths[i] : "(none)");
+            ok = false;
+        }
+    return ok;
+}
+
+/* ---------------------------------------------------------------- hashes */
+
+/* The hashes a file can be known by: its videogo.sha256 key and the SHA-256 of the whole
+ * file (computed only when asked for). */
+typedef struct {
+    const char *path;
+    char key[SHA256_HEX_CHARS + 1];
+    char whole[SHA256_HEX_CHARS + 1];
+    bool whole_done;
+} file_hash_t;
+
+static void file_hash_init(file_hash_t *h, const char *path, const weights_t *w)
+{
+    memset(h, 0, sizeof *h);
+    h->path = path;
+    const char *k = NULL;
+    if (w && weights_get_str(w, "videogo.sha256", &k) == 0 && k) snprintf(h->key, sizeof h->key, "%s", k);
+}
+
+static bool file_hash_matches(file_hash_t *h, const char *recorded)
+{
+    if (h->key[0] && !strcasecmp(h->key, recorded)) return true;
+    if (!h->whole_done) {
+        h->whole_done = true;
+        if (sha256_file_hex(h->path, h->whole)) h->whole[0] = '\0';
+    }
+    return h->whole[0] && !strcasecmp(h->whole, recorded);
+}
+
+/* A recorded hash key, or NULL when absent or empty. */
+static const char *recorded_hash(const weights_t *w, const char *key)
+{
+    const char *s = NULL;
+    if (weights_get_str(w, key, &s) || !s || !*s) return NULL;
+    return s;
+}
+
+/* Opens a weights file for its keys (structure checked; the checksum pass is left to the
+ * network's own loader). */
+static int open_keys(weights_t *w, const char *what, const char *path, char *err, size_t errlen)
+{
+    char e[512];
+    if (!file_exists(path)) {
+        snprintf(err, errlen, "%s weights %s not found", what, *path ? path : "(no path)");
+        return -1;
+    }
+    if (weights_open_flags(w, path, WEIGHTS_OPEN_NO_CHECKSUM, e, sizeof e)) {
+        snprintf(err, errlen, "%s weights %s: %s", what, path, e);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_arch(const weights_t *w, const char *what, const char *path, const char *const *archs,
+                      char *err, size_t errlen)
+{
+    const char *a = w->arch ? w->arch : "(none)";
+    for (int i = 0; archs[i]; i++)
+        if (!strcmp(a, archs[i])) return 0;
+    snprintf(err, errlen, "%s is a '%s' weights file, not a %s (general.architecture)", path, a, what);
+    return -1;
+}
+
+/* The tokenizer/LDM hashes the transformer and the IDM record must name the files in use
+ * and each other. */
+static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const weights_t *wa,
+                        const weights_t *wi, char *err, size_t errlen)
+{
+    file_hash_t th, lh;
+    file_hash_init(&th, cfg->tokenizer_path, wt);
+    static const char *const ar_tok_keys[] = {"ar.tokenizer_sha256", "transformer.tokenizer_sha256", NULL};
+    static const char *const ar_ldm_keys[] = {"ar.ldm_sha256", "transformer.ldm_sha256", NULL};
+    static const char *const idm_tok_keys[] = {"idm.tokenizer_sha256", NULL};
+    static const char *const idm_ldm_keys[] = {"idm.ldm_sha256", NULL};
+    const char *ar_tok = NULL, *ar_ldm = NULL, *idm_tok = NULL, *idm_ldm = NULL;
+    for (int i = 0; ar_tok_keys[i] && !ar_tok; i++) ar_tok = recorded_hash(wa, ar_tok_keys[i]);
+    for (int i = 0; ar_ldm_keys[i] && !ar_ldm; i++) ar_ldm = recorded_hash(wa, ar_ldm_keys[i]);
+    for (int i = 0; idm_tok_keys[i] && !idm_tok; i++) idm_tok = recorded_hash(wi, idm_tok_keys[i]);
+    for (int i = 0; idm_ldm_keys[i] && !idm_ldm; i++) idm_ldm = recorded_hash(wi, idm_ldm_keys[i]);
+
+    if (ar_tok && !file_hash_matches(&th, ar_tok)) {
+        snprintf(err, errlen,
+                 "tokenizer mismatch: %s was trained with the tokenizer of SHA-256 %.16s..., but %s is %.16s... "
+                 "(pass the tokenizer it was trained with, or retrain the transformer)",
+                 cfg->ar_path, ar_tok, cfg->tokenizer_path, th.key[0] ? th.key : th.whole);
+        return -1;
+    }
+    if (idm_tok && !file_hash_matches(&th, idm_tok)) {
+        snprintf(err, errlen,
+                 "tokenizer mismatch: %s was trained with the tokenizer of SHA-256 %.16s..., but %s is %.16s... "
+                 "(pass the tokenizer it was trained with, or retrain the IDM)",
+                 cfg->idm_path, idm_tok, cfg->tokenizer_path, th.key[0] ? th.key : th.whole);
+        return -1;
+    }
+    if (ar_ldm && idm_ldm && strcasecmp(ar_ldm, idm_ldm)) {
+        snprintf(err, errlen,
+                 "LDM mismatch: %s was trained on the codes of the LDM %.16s..., %s on those of %.16s... "
+                 "(use a transformer and an IDM trained with the same LDM)",
+                 cfg->ar_path, ar_ldm, cfg->idm_path, idm_ldm);
+        return -1;
+    }
+    if (file_exists(cfg->ldm_path) && (ar_ldm || idm_ldm)) {
+        weights_t wl;
+        char e[512];
+        memset(&wl, 0, sizeof wl);
+        if (weights_open_flags(&wl, cfg->ldm_path, WEIGHTS_OPEN_NO_CHECKSUM, e, sizeof e) == 0) {
+            file_hash_init(&lh, cfg->ldm_path, &wl);
+            const char *rec = ar_ldm ? ar_ldm : idm_ldm;
+            bool ok = file_hash_matches(&lh, rec);
+            weights_close(&wl);
+            if (!ok) {
+                snprintf(err, errlen,
+                         "LDM mismatch: %s was trained on the codes of the LDM %.16s..., but %s is %.16s... "
+                         "(pass --ldm with the LDM it was trained with, or retrain)",
+                         ar_ldm ? cfg->ar_path : cfg->idm_path, rec, cfg->ldm_path, lh.key[0] ? lh.key : lh.whole);
+                return -1;
+            }
+        }
+    }
+    if (!ar_tok) fprintf(stderr, "policy: note: %s records no tokenizer SHA-256; not checked\n", cfg->ar_path);
+    if (!idm_tok) fprintf(stderr, "policy: note: %s records no tokenizer SHA-256; not checked\n", cfg->idm_path);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- load */
+
+policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
+{
+    policy_config_t cfg = *cfg_in;
+    if (cfg.max_rollouts < 1 || cfg.max_rollouts > POLICY_MAX_ROLLOUTS) {
+        snprintf(err, errlen, "rollouts must be 1..%d, got %d", POLICY_MAX_ROLLOUTS, cfg.max_rollouts);
+        return NULL;
+    }
+    if (!cfg.be) cfg.be = backend_cpu();
+    weights_t wt, wa, wi;
+    memset(&wt, 0, sizeof wt);
+    memset(&wa, 0, sizeof wa);
+    memset(&wi, 0, sizeof wi);
+    static const char *const tok_arch[] = {TOKENIZER_ARCH, NULL};
+    static const char *const ar_arch[] = {"transformer", "ar", NULL};
+    static const char *const idm_arch[] = {"idm", NULL};
+    int rc = open_keys(&wt, "tokenizer", cfg.tokenizer_path, err, errlen);
+    if (!rc) rc = open_keys(&wa, "transformer", cfg.ar_path, err, errlen);
+    if (!rc) rc = open_keys(&wi, "IDM", cfg.idm_path, err, errlen);
+    if (!rc) rc = check_arch(&wt, "tokenizer", cfg.tokenizer_path, tok_arch, err, errlen);
+    if (!rc) rc = check_arch(&wa, "transformer", cfg.ar_path, ar_arch, err, errlen);
+    if (!rc) rc = check_arch(&wi, "IDM", cfg.idm_path, idm_arch, err, errlen);
+    if (!rc) rc = check_hashes(&cfg, &wt, &wa, &wi, err, errlen);
+    weights_close(&wt);
+    weights_close(&wa);
+    weights_close(&wi);
+    if (rc) return NULL;
+
+    policy_t *p = xcalloc(1, sizeof *p);
+    p->cfg = cfg;
+    p->K = cfg.max_rollouts;
+    p->tok = tokenizer_build_from_file(cfg.tokenizer_path, cfg.be, p->K);
+    p->ar = ar_build_from_file(cfg.ar_path, cfg.be, p->K);
+    p->idm = idm_build_from_file(cfg.idm_path, cfg.be, p->K);
+    p->size = p->tok->cfg.board_size;
+    p->px = p->tok->cfg.px;
+    p->T = p->tok->T;
+    p->H = ar_horizon(p->ar);
+    if (ar_image_tokens(p->ar) != p->T) {
+        snprintf(err, errlen, "%s expects %d image tokens per frame, but the tokenizer %s makes %d", cfg.ar_path,
+                 ar_image_tokens(p->ar), cfg.tokenizer_path, p->T);
+        policy_free(p);
+        return NULL;
+    }
+    if (p->size * p->size + 1 != POLICY_MOVES) {
+        snprintf(err, errlen, "%s shows %dx%d boards; the IDM's 82 moves are 9x9", cfg.tokenizer_path, p->size,
+                 p->size);
+        policy_free(p);
+        return NULL;
+    }
+    const idm_config_t *ic = &p->idm->cfg;
+    p->Hi = ic->horizon;
+    if (ic->px != p->px || ic->board_size != p->size) {
+        snprintf(err, errlen, "%s reads %dx%d boards in %d-px frames but the tokenizer %s makes %dx%d in %d px",
+                 cfg.idm_path, ic->board_size, ic->board_size, ic->px, cfg.tokenizer_path, p->size, p->size, p->px);
+        policy_free(p);
+        return NULL;
+    }
+    if (p->H > 0) {
+        const ar_config_t *ac = &p->ar->cfg;
+        bool same = p->H == p->Hi && ac->n_ldm_levels == ic->n_levels;
+        for (int i = 0; same && i < ic->n_levels; i++) same = ac->ldm_levels[i] == ic->levels[i];
+        if (!same) {
+            snprintf(err, errlen, "%s reads H=%d LDM codes of %d FSQ digits but the transformer %s imagines H=%d of %d "
+                     "(use the IDM trained with the same LDM, e.g. idm-<same suffix>.gguf)", cfg.idm_path, p->Hi,
+                     ic->n_levels, cfg.ar_path, p->H, ac->n_ldm_levels);
+            policy_free(p);
+            return NULL;
+        }
+    } else {
+        /* Video-only transformer: no imagined codes, so the LDM encodes the imagined window
+         * (x_t, x^_{t+1}, replicate-padded as at a game's end) for the IDM. */
+        if (!file_exists(cfg.ldm_path)) {
+            snprintf(err, errlen, "%s is a video-only transformer: the IDM %s needs LDM codes, which then come from "
+                     "the LDM (%s not found; pass --ldm FILE)", cfg.ar_path, cfg.idm_path,
+                     cfg.ldm_path[0] ? cfg.ldm_path : "no path");
+            policy_free(p);
+            return NULL;
+        }
+        p->ldm_net = ldm_build_from_file(cfg.ldm_path, cfg.be, p->K);
+        const ldm_config_t *lc = &p->ldm_net->cfg;
+        bool same = lc->horizon == p->Hi && lc->px == p->px && lc->n_levels == ic->n_levels;
+        for (int i = 0; same && i < ic->n_levels; i++) same = lc->levels[i] == ic->levels[i];
+        if (!same) {
+            snprintf(err, errlen, "the LDM %s (H=%d, %d px) is not the one the IDM %s reads (H=%d, %d px)",
+                     cfg.ldm_path, lc->horizon, lc->px, cfg.idm_path, p->Hi, ic->px);
+            policy_free(p);
+            return NULL;
+        }
+    }
+    p->render = render_ctx_new(p->size, p->px);
+    if (!p->render) die("policy: cannot build the %dx%d renderer at %d px (out of memory?)", p->size, p->size, p->px);
+    p->fb = (size_t)render_frame_bytes(p->px);
+    p->rgb_t = xmalloc((size_t)p->K * p->fb);
+    p->rgb_next = xmalloc((size_t)p->K * p->fb);
+    p->codes_t = xmalloc((size_t)p->T * sizeof(int));
+    p->codes_next = xmalloc((size_t)p->K * (size_t)p->T * sizeof(int));
+    p->ldm = xcalloc((size_t)p->K * (size_t)p->Hi, sizeof(int));
+    if (p->ldm_net) p->window = xmalloc((size_t)p->K * (size_t)(p->Hi + 1) * p->fb);
+    p->logits = xmalloc((size_t)p->K * POLICY_MOVES * sizeof(float));
+    snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d, temperature %g",
+             cfg.tokenizer_path, cfg.ar_path, p->H ? "video+LDM" : "video only, LDM codes of the imagined frame",
+             cfg.idm_path, p->K,
+             (double)cfg.temperature);
+    if (p->H) {
+        size_t n = strlen(p->describe);
+        snprintf(p->describe + n, sizeof p->describe - n, ", H=%d", p->H);
+    }
+    return p;
+}
+
+void policy_free(policy_t *p)
+{
+    if (!p) return;
+    if (p->tok) tokenizer_free(p->tok);
+    if (p->ar) ar_free(p->ar);
+    if (p->idm) idm_free(p->idm);
+    if (p->ldm_net) ldm_free(p->ldm_net);
+    free(p->window);
+    render_ctx_free(p->render);
+    free(p->rgb_t);
+    free(p->rgb_next);
+    free(p->codes_t);
+    free(p->codes_next);
+    free(p->ldm);
+    free(p->logits);
+    free(p);
+}
+
+int policy_board_size(const policy_t *p) { return p->size; }
+int policy_horizon(const policy_t *p) { return p->H; }
+int policy_frame_px(const policy_t *p) { return p->px; }
+const policy_config_t *policy_config(const policy_t *p) { return &p->cfg; }
+const char *policy_describe(const policy_t *p) { return p->describe; }
+const policy_timing_t *policy_timing(const policy_t *p) { return &p->timing; }
+void policy_timing_reset(policy_t *p) { memset(&p->timing, 0, sizeof p->timing); }
+
+/* ---------------------------------------------------------------- the pipeline */
+
+/* softmax of 82 logits into out (in place allowed). */
+static void softmax82(const float *logits, float *out)
+{
+    float mx = logits[0];
+    for (int i = 1; i < POLICY_MOVES; i++) mx = logits[i] > mx ? logits[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < POLICY_MOVES; i++) {
+        out[i] = expf(logits[i] - mx);
+        sum += out[i];
+    }
+    for (int i = 0; i < POLICY_MOVES; i++) out[i] = (float)(out[i] / sum);
+}
+
+static int argmax82(const float *v)
+{
+    int best = 0;
+    for (int i = 1; i < POLICY_MOVES; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/* Runs K rollouts for b; leaves frames, codes and logits in p's buffers. */
+static int run_rollouts(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng)
+{
+    if (b->size != p->size || (color != STONE_BLACK && color != STONE_WHITE) || K < 1 || K > p->K) return -1;
+    double t0 = time_wall();
+    if (render_ctx_frame(p->render, b, p->rgb_t) != 0) return -1;
+    for (int k = 1; k < K; k++) memcpy(p->rgb_t + (size_t)k * p->fb, p->rgb_t, p->fb);
+    tokenizer_encode(p->tok, p->rgb_t, 1, p->codes_t);
+    double t1 = time_wall();
+    ar_sampler_t s = {.temperature = p->cfg.temperature, .top_k = p->cfg.top_k, .top_p = p->cfg.top_p};
+    ar_imagine(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, &s, rng, p->ldm, p->codes_next);
+    double t2 = time_wall();
+    tokenizer_decode(p->tok, p->codes_next, K, p->rgb_next);
+    double t3 = time_wall();
+    if (p->ldm_net) {
+        /* window k: x_t, then x^_{t+1} repeated H times */
+        size_t wb = (size_t)(p->Hi + 1) * p->fb;
+        for (int k = 0; k < K; k++) {
+            uint8_t *w = p->window + (size_t)k * wb;
+            memcpy(w, p->rgb_t, p->fb);
+            for (int h = 1; h <= p->Hi; h++) memcpy(w + (size_t)h * p->fb, p->rgb_next + (size_t)k * p->fb, p->fb);
+        }
+        ldm_set_windows(p->ldm_net, p->window, K);
+        ldm_forward(p->ldm_net);
+        ldm_outputs(p->ldm_net, p->ldm, NULL);
+    }
+    idm_logits(p->idm, p->rgb_t, p->rgb_next, p->ldm, K, p->logits);
+    double t4 = time_wall();
+    p->timing.render_encode += t1 - t0;
+    p->timing.transformer += t2 - t1;
+    p->timing.decode += t3 - t2;
+    p->timing.idm += t4 - t3;
+    p->timing.calls++;
+    return 0;
+}
+
+int policy_distribution(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, float *probs)
+{
+    if (run_rollouts(p, b, color, K, rng)) return -1;
+    float sm[POLICY_MOVES];
+    for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 0;
+    for (int k = 0; k < K; k++) {
+        softmax82(p->logits + (size_t)k * POLICY_MOVES, sm);
+        for (int i = 0; i < POLICY_MOVES; i++) probs[i] += sm[i] / (float)K;
+    }
+    return 0;
+}
+
+int policy_imagine(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, policy_imagined_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (run_rollouts(p, b, color, K, rng)) return -1;
+    out->px = p->px;
+    out->k = K;
+    out->horizon = p->H;
+    out->frame_t = xmalloc(p->fb);
+    memcpy(out->frame_t, p->rgb_t, p->fb);
+    out->frames_next = xmalloc((size_t)K * p->fb);
+    memcpy(out->frames_next, p->rgb_next, (size_t)K * p->fb);
+    out->horizon = p->Hi;
+    out->ldm = xmalloc((size_t)K * (size_t)p->Hi * sizeof(int));
+    memcpy(out->ldm, p->ldm, (size_t)K * (size_t)p->Hi * sizeof(int));
+    out->move = xmalloc((size_t)K * sizeof(int));
+    out->move_prob = xmalloc((size_t)K * sizeof(float));
+    float sm[POLICY_MOVES];
+    for (int k = 0; k < K; k++) {
+        softmax82(p->logits + (size_t)k * POLICY_MOVES, sm);
+        int a = argmax82(sm);
+        out->move[k] = policy_index_to_point(a);
+        out->move_prob[k] = sm[a];
+        for (int i = 0; i < POLICY_MOVES; i++) out->probs[i] += sm[i] / (float)K;
+    }
+    return 0;
+}
+
+void policy_imagined_free(policy_imagined_t *im)
+{
+    if (!im) return;
+    free(im->frame_t);
+    free(im->frames_next);
+    free(im->ldm);
+    free(im->move);
+    free(im->move_prob);
+    memset(im, 0, sizeof *im);
+}
+
+int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, int *point, int *tries)
+{
+    float probs[POLICY_MOVES];
+    int t, mv = VERTEX_PASS;
+    for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {
+        if (policy_distribution(p, &g->board, color, 1, rng, probs)) return -1;
+        mv = policy_index_to_point(argmax82(probs));
+        if (mv == VERTEX_PASS || game_check(g, color, mv) == MOVE_OK) break;
+    }
+    if (tries) *tries = t <= POLICY_PAPER_RETRIES ? t + 1 : POLICY_PAPER_RETRIES + 1;
+    *point = mv;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the player */
+
+typedef struct {
+    policy_t *pol;
+    policy_player_opts_t o;
+    bool warned_size;
+    /* the last distribution computed (genmove, then analysis of the same position) */
+    bool cache_valid;
+    uint64_t cache_key;
+    float cache_probs[POLICY_MOVES];
+} learned_ctx_t;
+
+void policy_player_opts_default(policy_player_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->rollouts = POLICY_DEFAULT_ROLLOUTS;
+    o->seed = 1;
+    o->resign_below = 0;
+    o->resign_min_moves = 30;
+}
+
+/* The seed of one position's rollouts: a function of the base seed, the stones, the
+ * colour to move and the move number. */
+static uint64_t position_seed(uint64_t base, const game_t *g, stone_t color)
+{
+    return splitmix64(splitmix64(base ^ g->board.hash) ^ ((uint64_t)color << 56) ^ (uint64_t)g->n_moves ^
+                      ((uint64_t)g->board.size << 48));
+}
+
+static bool candidate_ok(const game_t *g, stone_t color, int p)
+{
+    return g->board.stones[p] == STONE_EMPTY && !board_is_eye(&g->board, p, color) &&
+           game_check(g, color, p) == MOVE_OK;
+}
+
+/* The distribution of the position (cached for the last one). */
+static int learned_probs(learned_ctx_t *c, const game_t *g, stone_t color, uint64_t base_seed, float *probs)
+{
+    uint64_t key = position_seed(base_seed, g, color) ^ (uint64_t)c->o.rollouts * 0x9e3779b97f4a7c15ULL;
+    if (c->cache_valid && c->cache_key == key) {
+        memcpy(probs, c->cache_probs, sizeof c->cache_probs);
+        return 0;
+    }
+    rng_t rng;
+    rng_seed(&rng, position_seed(base_seed, g, color));
+    if (policy_distribution(c->pol, &g->board, color, c->o.rollouts, &rng, probs)) return -1;
+    memcpy(c->cache_probs, probs, sizeof c->cache_probs);
+    c->cache_key = key;
+    c->cache_valid = true;
+    return 0;
+}
+
+/* A move against the opponent's dead stones (status from deadstones_estimate): among the
+ * candidate liberties of those stones, a capture first, then a move that is not a
+ * self-atari, then any; VERTEX_PASS when there is none. */
+static int cleanup_move(const game_t *g, stone_t color, const uint8_t *status, rng_t *rng)
+{
+    const board_t *b = &g->board;
+    int np = board_points(b);
+    uint8_t seen[BOARD_POINTS] = {0};
+    int tier[3][BOARD_POINTS], nt[3] = {0, 0, 0};
+    stone_t opp = stone_other(color);
+    for (int p = 0; p < np; p++) {
+        if (b->stones[p] != opp || status[p] != STATUS_DEAD) continue;
+        int nb[4], k = board_neighbors(b, p, nb);
+        for (int i = 0; i < k; i++) {
+            int q = nb[i];
+            if (seen[q] || b->stones[q] != STONE_EMPTY) continue;
+            seen[q] = 1;
+            if (!candidate_ok(g, color, q)) continue;
+            board_t t = *b;
+            int n_cap = 0, libs = 0;
+            board_play(&t, color, q, NULL, &n_cap);
+            board_group(&t, q, NULL, &libs);
+            int k2 = n_cap > 0 ? 0 : libs >= 2 ? 1 : 2;
+            tier[k2][nt[k2]++] = q;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (nt[k]) return tier[k][rng_below(rng, (uint32_t)nt[k])];
+    return VERTEX_PASS;
+}
+
+/* The end-of-game judgement of a position for the mover (dead-stone estimate, area score),
+ * computed only when a rule needs it: it costs a few to tens of ms, more than the networks. */
+typedef struct {
+    bool done;
+    uint8_t status[BOARD_POINTS];
+    bool opp_dead;   /* the estimate calls some opponent stone dead */
+    bool settled;    /* no neutral empty point and no dead opponent stone: nothing left to gain */
+    float margin;    /* area score for the mover, estimated dead stones removed, komi included */
+} judge_t;
+
+static judge_t *judge(judge_t *j, const game_t *g, stone_t color)
+{
+    if (j->done) return j;
+    const board_t *b = &g->board;
+    int np = board_points(b);
+    uint8_t dead[BOARD_POINTS], owner[BOARD_POINTS];
+    bool neutral = false;
+    deadstones_estimate(b, color, DEADSTONES_SEED, j->status);
+    for (int p = 0; p < np; p++) {
+        dead[p] = j->status[p] == STATUS_DEAD;
+        j->opp_dead |= dead[p] && b->stones[p] == stone_other(color);
+    }
+    board_area(b, dead, owner);
+    for (int p = 0; p < np; p++) neutral |= owner[p] == STONE_EMPTY && b->stones[p] == STONE_EMPTY;
+    float black_score = game_score(g, dead);
+    j->margin = color == STONE_BLACK ? black_score : -black_score;
+    j->settled = !neutral && !j->opp_dead;
+    j->done = true;
+    return j;
+}
+
+static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmove_mode_t mode, int *point)
+{
+    learned_ctx_t *c = self->ctx;
+    const board_t *b = &g->board;
+    int np = board_points(b);
+    *point = VERTEX_PASS;
+    if (color != STONE_BLACK && color != STONE_WHITE) return 0;
+    uint64_t base = mode == GENMOVE_REGRESS ? REGRESS_SEED : c->o.seed;
+    rng_t rng;
+    rng_seed(&rng, position_seed(base, g, color) ^ 0x636c65616e7570ULL); /* cleanup / fallback choices */
+
+    int cand[BOARD_POINTS], n = 0;
+    for (int p = 0; p < np; p++)
+        if (candidate_ok(g, color, p)) cand[n++] = p;
+    if (n == 0) return 0; /* only own eyes or nothing left: pass */
+
+    judge_t jj = {0}, *j = &jj;
+    if (c->o.resign_below > 0 && mode != GENMOVE_CLEANUP && g->n_moves >= c->o.resign_min_moves &&
+        judge(j, g, color)->margin < -c->o.resign_below) {
+        *point = VERTEX_RESIGN;
+        return 0;
+    }
+    bool opp_passed = g->n_moves > 0 && g->moves[g->n_moves - 1].point == VERTEX_PASS &&
+                      g->moves[g->n_moves - 1].color == stone_other(color);
+    if (opp_passed && (judge(j, g, color)->margin > 0 || j->settled)) {
+        if (mode == GENMOVE_CLEANUP && j->opp_dead) *point = cleanup_move(g, color, j->status, &rng);
+        return 0;
+    }
+    if (mode == GENMOVE_CLEANUP && judge(j, g, color)->opp_dead) {
+        int q = cleanup_move(g, color, j->status, &rng);
+        if (q != VERTEX_PASS) {
+            *point = q;
+            return 0;
+        }
+    }
+    if (b->size != c->pol->size) {
+        if (!c->warned_size) {
+            fprintf(stderr, "learned player: the networks know %dx%d boards only; playing random candidate moves "
+                            "on %dx%d\n", c->pol->size, c->pol->size, b->size, b->size);
+            c->warned_size = true;
+        }
+        *point = cand[rng_below(&rng, (uint32_t)n)];
+        return 0;
+    }
+    float probs[POLICY_MOVES];
+    if (learned_probs(c, g, color, base, probs)) return -1;
+    int best = cand[0];
+    for (int i = 1; i < n; i++)
+        if (probs[cand[i]] > probs[best]) best = cand[i];
+    if (probs[POLICY_PASS_INDEX] > probs[best]) {
+        /* the model would pass: first capture dead stones; pass only when nothing is left to
+         * gain and the mover is not behind */
+        if (judge(j, g, color)->opp_dead) {
+            int q = cleanup_move(g, color, j->status, &rng);
+            if (q != VERTEX_PASS) {
+                *point = q;
+                return 0;
+            }
+        }
+        if (j->settled && j->margin >= 0) return 0;
+    }
+    *point = best;
+    return 0;
+}
+
+typedef struct {
+    int point;
+    float prior;
+} scored_t;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored_t *x = a, *y = b;
+    if (x->prior != y->prior) return x->prior > y->prior ? -1 : 1;
+    return (x->point > y->point) - (x->point < y->point);
+}
+
+static int learned_analyze(player_t *self, const game_t *g, stone_t color, player_candidate_t *out, int max)
+{
+    learned_ctx_t *c = self->ctx;
+    const board_t *b = &g->board;
+    if ((color != STONE_BLACK && color != STONE_WHITE) || max <= 0) return 0;
+    scored_t s[BOARD_POINTS + 1];
+    int n = 0, np = board_points(b);
+    if (b->size != c->pol->size) {
+        int m = 0;
+        for (int p = 0; p < np; p++) m += candidate_ok(g, color, p);
+        for (int p = 0; p < np; p++)
+            if (candidate_ok(g, color, p)) s[n++] = (scored_t){p, 1.0f / (float)(m + 1)};
+        s[n++] = (scored_t){VERTEX_PASS, 1.0f / (float)(m + 1)};
+    } else {
+        float probs[POLICY_MOVES];
+        if (learned_probs(c, g, color, c->o.seed, probs)) return 0;
+        for (int p = 0; p < np; p++)
+            if (candidate_ok(g, color, p)) s[n++] = (scored_t){p, probs[p]};
+        s[n++] = (scored_t){VERTEX_PASS, probs[POLICY_PASS_INDEX]};
+    }
+    qsort(s, (size_t)n, sizeof *s, cmp_scored);
+    int k = n < max ? n : max;
+    for (int i = 0; i < k; i++) {
+        out[i].point = s[i].point;
+        out[i].prior = s[i].prior;
+        out[i].winrate = 0.5f;
+    }
+    return k;
+}
+
+static void learned_seed(player_t *self, uint64_t seed)
+{
+    learned_ctx_t *c = self->ctx;
+    c->o.seed = seed;
+    c->cache_valid = false;
+}
+
+static void learned_free(player_t *self)
+{
+    if (!self) return;
+    learned_ctx_t *c = self->ctx;
+    if (c) policy_free(c->pol);
+    free(c);
+    free(self);
+}
+
+player_t *policy_player_new(policy_t *pol, const policy_player_opts_t *o)
+{
+    if (!pol) return NULL;
+    player_t *pl = xcalloc(1, sizeof *pl);
+    learned_ctx_t *c = xcalloc(1, sizeof *c);
+    c->pol = pol;
+    c->o = *o;
+    if (c->o.rollouts < 1) c->o.rollouts = 1;
+    if (c->o.rollouts > pol->K) c->o.rollouts = pol->K;
+    pl->name = "learned";
+    pl->genmove = learned_genmove;
+    pl->analyze = learned_analyze;
+    pl->seed = learned_seed;
+    pl->free = learned_free;
+    pl->ctx = c;
+    return pl;
+}
+
+policy_t *policy_player_policy(player_t *pl)
+{
+    if (!pl || pl->genmove != learned_genmove) return NULL;
+    return ((learned_ctx_t *)pl->ctx)->pol;
+}
+
+int policy_player_set_rollouts(player_t *pl, int k)
+{
+    policy_t *pol = policy_player_policy(pl);
+    if (!pol) return -1;
+    learned_ctx_t *c = pl->ctx;
+    c->o.rollouts = k < 1 ? 1 : k > pol->K ? pol->K : k;
+    c->cache_valid = false;
+    return 0;
+}
+
+int policy_player_imagine(player_t *pl, const game_t *g, stone_t color, policy_imagined_t *out)
+{
+    memset(out, 0, sizeof *out);
+    policy_t *pol = policy_player_policy(pl);
+    if (!pol || g->board.size != pol->size) return -1;
+    learned_ctx_t *c = pl->ctx;
+    rng_t rng;
+    rng_seed(&rng, position_seed(c->o.seed, g, color));
+    return policy_imagine(pol, &g->board, color, c->o.rollouts, &rng, out);
+}

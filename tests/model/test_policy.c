@@ -1,0 +1,608 @@
+/* test_policy.c: the learned policy and player (model/policy.h) on TINY randomly initialised
+ * networks written to a temporary folder (tests/model/tiny_policy.c): what the networks
+ * answer is noise, so these tests check the machinery and the Go rules around it, never
+ * playing strength:
+ *   - the distribution is a distribution (82 values summing to 1), reproducible from the rng;
+ *   - over whole games the player never returns an illegal move nor fills its own true eye,
+ *     for both colours, and the games end;
+ *   - kgs-genmove_cleanup captures dead stones before passing; the player passes when the
+ *     opponent passed and it wins, and does not when it is behind with points left;
+ *   - reg_genmove is the same whatever the player's seed, genmove reproducible from the seed;
+ *   - analyze: sorted, legal, sum <= 1, the same numbers as the imagined rollouts;
+ *   - paper mode returns the IDM's argmax of a rollout, retrying illegal moves;
+ *   - the loader refuses a tokenizer or an LDM other than the ones the files record;
+ *   - a video-only transformer plays with the LDM's codes of its imagined frames;
+ *   - GTP: the imagination commands (gfx, PNG files) and `videogo eval gobench --weights`.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/deadstones.h"
+#include "engine/game.h"
+#include "gtp/gtp.h"
+#include "model/policy.h"
+#include "render/render.h"
+#include "tests/model/tiny_policy.h"
+
+static char tmpdir[256], dir5[300], dir0[300], dir_other[300];
+
+static policy_t *load(const char *dir, int K)
+{
+    policy_config_t cfg;
+    char err[2048];
+    policy_config_default(&cfg);
+    policy_config_set_dir(&cfg, dir);
+    cfg.max_rollouts = K;
+    policy_t *p = policy_load(&cfg, err, sizeof err);
+    ck_assert_msg(p != NULL, "policy_load %s: %s", dir, err);
+    return p;
+}
+
+static player_t *learned(const char *dir, int K, uint64_t seed)
+{
+    policy_player_opts_t o;
+    policy_player_opts_default(&o);
+    o.rollouts = K;
+    o.seed = seed;
+    return policy_player_new(load(dir, K), &o);
+}
+
+/* Sets up a 9x9 position from rows of '.', 'X' (black), 'O' (white), top row first. */
+static void setup(game_t *g, const char *const rows[9])
+{
+    ck_assert_int_eq(game_init(g, 9, 7.0f), 0);
+    for (int r = 0; r < 9; r++)
+        for (int c = 0; c < 9; c++)
+            if (rows[r][c] != '.') ck_assert_int_eq(game_setup(g, r * 9 + c, rows[r][c] == 'X' ? STONE_BLACK : STONE_WHITE), 0);
+}
+
+START_TEST(test_distribution)
+{
+    policy_t *p = load(dir5, 4);
+    ck_assert_int_eq(policy_board_size(p), 9);
+    ck_assert_int_eq(policy_horizon(p), 5);
+    board_t b;
+    board_init(&b, 9);
+    board_play(&b, STONE_BLACK, 40, NULL, NULL);
+    float a[POLICY_MOVES], c[POLICY_MOVES], d[POLICY_MOVES];
+    rng_t r1, r2;
+    rng_seed(&r1, 5);
+    rng_seed(&r2, 5);
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_WHITE, 4, &r1, a), 0);
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_WHITE, 4, &r2, c), 0);
+    double sum = 0;
+    for (int i = 0; i < POLICY_MOVES; i++) {
+        ck_assert(a[i] >= 0 && a[i] <= 1);
+        ck_assert(a[i] == c[i]); /* same rng state, same numbers */
+        sum += a[i];
+    }
+    ck_assert_msg(fabs(sum - 1) < 1e-4, "sum %g", sum);
+    /* a different rng state samples different futures: some probability moves */
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_WHITE, 4, &r1, d), 0);
+    double diff = 0;
+    for (int i = 0; i < POLICY_MOVES; i++) diff += fabs(d[i] - a[i]);
+    ck_assert_msg(diff > 0, "two draws of the transformer gave identical distributions");
+    /* other board sizes are refused, not crashed on */
+    board_t b13;
+    board_init(&b13, 13);
+    ck_assert_int_eq(policy_distribution(p, &b13, STONE_BLACK, 1, &r1, a), -1);
+    policy_free(p);
+}
+END_TEST
+
+/* Plays a game with the learned player choosing for `learned_colors` (bit 1 black, 2 white)
+ * and a random player for the others; checks every learned move. Returns the moves. */
+static int play_game(player_t *pl, player_t *rnd, int learned_colors, int max_moves, game_t *g, int *moves)
+{
+    int n = 0;
+    stone_t c = STONE_BLACK;
+    while (n < max_moves && !game_over(g)) {
+        player_t *who = (learned_colors & c) ? pl : rnd;
+        int p = VERTEX_NONE;
+        ck_assert_int_eq(who->genmove(who, g, c, GENMOVE_NORMAL, &p), 0);
+        ck_assert_msg(p != VERTEX_RESIGN, "resigned with resignation off");
+        if (p >= 0) {
+            ck_assert_msg(game_check(g, c, p) == MOVE_OK, "%s chose illegal %d at move %d", who->name, p, n);
+            ck_assert_msg(!board_is_eye(&g->board, p, c), "%s filled its own eye %d at move %d", who->name, p, n);
+        } else {
+            ck_assert_int_eq(p, VERTEX_PASS);
+        }
+        ck_assert_int_eq(game_play(g, c, p), MOVE_OK);
+        moves[n++] = p;
+        c = stone_other(c);
+    }
+    return n;
+}
+
+START_TEST(test_random_games_legal)
+{
+    player_t *pl = learned(dir5, 2, 11), *rnd = player_random_new(3);
+    int moves[400];
+    for (int colors = 1; colors <= 3; colors++) {
+        game_t g = {0};
+        game_init(&g, 9, 7.0f);
+        int n = play_game(pl, rnd, colors, 400, &g, moves);
+        ck_assert_msg(game_over(&g), "game with learned colours %d did not end in %d moves", colors, n);
+        game_free(&g);
+    }
+    pl->free(pl);
+    rnd->free(rnd);
+}
+END_TEST
+
+START_TEST(test_seed_reproducible)
+{
+    player_t *a = learned(dir5, 2, 42), *b = learned(dir5, 2, 42), *rnd1 = player_random_new(9),
+             *rnd2 = player_random_new(9);
+    int ma[60], mb[60];
+    game_t ga = {0}, gb = {0};
+    game_init(&ga, 9, 7.0f);
+    game_init(&gb, 9, 7.0f);
+    int na = play_game(a, rnd1, 3, 60, &ga, ma), nb = play_game(b, rnd2, 3, 60, &gb, mb);
+    ck_assert_int_eq(na, nb);
+    for (int i = 0; i < na; i++) ck_assert_int_eq(ma[i], mb[i]);
+    /* analysis in between does not change the game (the rollouts depend on the position) */
+    game_t gc = {0};
+    game_init(&gc, 9, 7.0f);
+    a->seed(a, 42);
+    for (int i = 0; i < 20 && i < na; i++) {
+        stone_t c = i % 2 ? STONE_WHITE : STONE_BLACK;
+        player_candidate_t cand[BOARD_POINTS + 1];
+        a->analyze(a, &gc, stone_other(c), cand, BOARD_POINTS + 1);
+        int p;
+        a->genmove(a, &gc, c, GENMOVE_NORMAL, &p);
+        ck_assert_int_eq(p, ma[i]);
+        game_play(&gc, c, p);
+    }
+    game_free(&ga);
+    game_free(&gb);
+    game_free(&gc);
+    a->free(a);
+    b->free(b);
+    rnd1->free(rnd1);
+    rnd2->free(rnd2);
+}
+END_TEST
+
+START_TEST(test_reg_genmove_deterministic)
+{
+    player_t *a = learned(dir5, 3, 1), *b = learned(dir5, 3, 999);
+    game_t g = {0};
+    game_init(&g, 9, 7.0f);
+    static const int opening[] = {40, 30, 50, 20, 60};
+    for (int i = 0; i < 5; i++) game_play(&g, i % 2 ? STONE_WHITE : STONE_BLACK, opening[i]);
+    int p1, p2, p3;
+    ck_assert_int_eq(a->genmove(a, &g, STONE_WHITE, GENMOVE_REGRESS, &p1), 0);
+    ck_assert_int_eq(b->genmove(b, &g, STONE_WHITE, GENMOVE_REGRESS, &p2), 0);
+    ck_assert_int_eq(a->genmove(a, &g, STONE_WHITE, GENMOVE_REGRESS, &p3), 0);
+    ck_assert_int_eq(p1, p2);
+    ck_assert_int_eq(p1, p3);
+    ck_assert(p1 == VERTEX_PASS || game_check(&g, STONE_WHITE, p1) == MOVE_OK);
+    ck_assert_int_eq(g.n_moves, 5); /* not played */
+    game_free(&g);
+    a->free(a);
+    b->free(b);
+}
+END_TEST
+
+/* Black walls off columns A-D, White columns F-J; a white stone B5 inside Black's area. */
+static const char *const dead_rows[9] = {
+    "...XO....", "...XO....", "...XO....", "...XO....", ".O.XO....",
+    "...XO....", "...XO....", "...XO....", "...XO....",
+};
+
+START_TEST(test_cleanup_captures_dead)
+{
+    game_t g = {0};
+    setup(&g, dead_rows);
+    uint8_t st[BOARD_POINTS];
+    deadstones_estimate(&g.board, STONE_BLACK, 7, st);
+    ck_assert_msg(st[4 * 9 + 1] == STATUS_DEAD, "fixture: B5 should be dead");
+    player_t *pl = learned(dir5, 2, 5);
+    int captured_at = -1;
+    for (int i = 0; i < 12 && captured_at < 0; i++) {
+        int p;
+        ck_assert_int_eq(pl->genmove(pl, &g, STONE_BLACK, GENMOVE_CLEANUP, &p), 0);
+        ck_assert_msg(p >= 0, "cleanup passed (%d) with a dead white stone on B5", p);
+        ck_assert(!board_is_eye(&g.board, p, STONE_BLACK));
+        ck_assert_int_eq(game_play(&g, STONE_BLACK, p), MOVE_OK);
+        if (g.board.stones[4 * 9 + 1] == STONE_EMPTY) captured_at = i;
+        else ck_assert_int_eq(game_play(&g, STONE_WHITE, VERTEX_PASS), MOVE_OK);
+    }
+    ck_assert_msg(captured_at >= 0, "B5 not captured in 12 cleanup moves");
+    game_free(&g);
+    pl->free(pl);
+}
+END_TEST
+
+/* The opponent passed: pass when winning; when behind with dame left, play on. */
+START_TEST(test_pass_rules)
+{
+    static const char *const black_ahead[9] = {
+        ".....XO..", ".....XO..", ".....XO..", ".....XO..", ".....XO..",
+        ".....XO..", ".....XO..", ".....XO..", ".....XO..",
+    };
+    game_t g = {0};
+    setup(&g, black_ahead);
+    ck_assert_int_eq(game_play(&g, STONE_WHITE, VERTEX_PASS), MOVE_OK);
+    player_t *pl = learned(dir5, 2, 5);
+    int p;
+    ck_assert_int_eq(pl->genmove(pl, &g, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
+    ck_assert_int_eq(p, VERTEX_PASS);
+    game_free(&g);
+
+    /* White far ahead, a neutral column between: Black, behind, must not pass after White's pass */
+    static const char *const white_ahead[9] = {
+        ".XO......", ".XO......", ".XO......", ".XO......", ".XO......",
+        ".XO......", ".XO......", ".XO......", ".X.O.....",
+    };
+    game_t h = {0};
+    setup(&h, white_ahead);
+    ck_assert_int_eq(game_play(&h, STONE_WHITE, VERTEX_PASS), MOVE_OK);
+    ck_assert_int_eq(pl->genmove(pl, &h, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
+    ck_assert_msg(p >= 0, "passed while behind with a neutral point left");
+    ck_assert_int_eq(game_check(&h, STONE_BLACK, p), MOVE_OK);
+    game_free(&h);
+
+    /* only own eyes left: pass */
+    static const char *const eyes[9] = {
+        ".X.XXXXXX", "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXXX",
+        "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXX.",
+    };
+    game_t e = {0};
+    setup(&e, eyes);
+    ck_assert_int_eq(pl->genmove(pl, &e, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
+    ck_assert_int_eq(p, VERTEX_PASS);
+    game_free(&e);
+    pl->free(pl);
+}
+END_TEST
+
+START_TEST(test_resign_flag)
+{
+    static const char *const white_ahead[9] = {
+        ".XO......", ".XO......", ".XO......", ".XO......", ".XO......",
+        ".XO......", ".XO......", ".XO......", ".XO......",
+    };
+    game_t g = {0};
+    setup(&g, white_ahead);
+    for (int i = 0; i < 32; i++) game_play(&g, i % 2 ? STONE_WHITE : STONE_BLACK, VERTEX_PASS);
+    /* (the passes make g long enough for the rule; the last was White's, Black to move) */
+    policy_player_opts_t o;
+    policy_player_opts_default(&o);
+    o.rollouts = 1;
+    player_t *off = policy_player_new(load(dir5, 1), &o);
+    o.resign_below = 10;
+    player_t *on = policy_player_new(load(dir5, 1), &o);
+    int p;
+    off->genmove(off, &g, STONE_BLACK, GENMOVE_NORMAL, &p);
+    ck_assert_int_ne(p, VERTEX_RESIGN);
+    on->genmove(on, &g, STONE_BLACK, GENMOVE_NORMAL, &p);
+    ck_assert_int_eq(p, VERTEX_RESIGN);
+    off->free(off);
+    on->free(on);
+    game_free(&g);
+}
+END_TEST
+
+START_TEST(test_analyze)
+{
+    player_t *pl = learned(dir5, 3, 8);
+    game_t g = {0};
+    game_init(&g, 9, 7.0f);
+    static const int opening[] = {40, 41, 31, 49};
+    for (int i = 0; i < 4; i++) game_play(&g, i % 2 ? STONE_WHITE : STONE_BLACK, opening[i]);
+    player_candidate_t c[BOARD_POINTS + 1];
+    int n = pl->analyze(pl, &g, STONE_BLACK, c, BOARD_POINTS + 1);
+    ck_assert_int_eq(n, 81 - 4 + 1); /* every empty point is a candidate here, and the pass */
+    double sum = 0;
+    bool pass = false;
+    for (int i = 0; i < n; i++) {
+        sum += c[i].prior;
+        if (i) ck_assert(c[i].prior <= c[i - 1].prior);
+        ck_assert(c[i].winrate >= 0 && c[i].winrate <= 1);
+        if (c[i].point == VERTEX_PASS) pass = true;
+        else ck_assert_int_eq(game_check(&g, STONE_BLACK, c[i].point), MOVE_OK);
+    }
+    ck_assert(pass);
+    ck_assert_msg(sum <= 1.0 + 1e-5 && sum > 0.5, "sum %g", sum);
+    /* max limits the count; the imagined rollouts give the same numbers */
+    ck_assert_int_eq(pl->analyze(pl, &g, STONE_BLACK, c, 5), 5);
+    policy_imagined_t im;
+    ck_assert_int_eq(policy_player_imagine(pl, &g, STONE_BLACK, &im), 0);
+    ck_assert_int_eq(im.k, 3);
+    ck_assert(fabsf(im.probs[policy_point_to_index(c[0].point)] - c[0].prior) < 1e-6);
+    for (int k = 0; k < im.k; k++) ck_assert(im.move[k] >= VERTEX_PASS && im.move[k] < 81);
+    policy_imagined_free(&im);
+    /* genmove plays the most probable candidate when that is not the pass */
+    int p;
+    pl->genmove(pl, &g, STONE_BLACK, GENMOVE_NORMAL, &p);
+    if (c[0].point != VERTEX_PASS) ck_assert_int_eq(p, c[0].point);
+    else ck_assert(p >= 0 && game_check(&g, STONE_BLACK, p) == MOVE_OK);
+    game_free(&g);
+    pl->free(pl);
+}
+END_TEST
+
+START_TEST(test_paper_mode)
+{
+    policy_t *p = load(dir5, 1);
+    game_t g = {0};
+    game_init(&g, 9, 7.0f);
+    rng_t r;
+    rng_seed(&r, 3);
+    int illegal = 0;
+    for (int i = 0; i < 30; i++) {
+        int mv, tries;
+        stone_t c = i % 2 ? STONE_WHITE : STONE_BLACK;
+        ck_assert_int_eq(policy_paper_move(p, &g, c, &r, &mv, &tries), 0);
+        ck_assert(tries >= 1 && tries <= POLICY_PAPER_RETRIES + 1);
+        ck_assert(mv >= VERTEX_PASS && mv < 81);
+        bool legal = mv == VERTEX_PASS || game_check(&g, c, mv) == MOVE_OK;
+        if (!legal) {
+            illegal++;
+            ck_assert_int_eq(tries, POLICY_PAPER_RETRIES + 1); /* only after every retry */
+            mv = VERTEX_PASS;
+        } else if (tries > 1) {
+            ck_assert(mv >= 0); /* a retry ended on a legal point */
+        }
+        game_play(&g, c, mv);
+    }
+    (void)illegal;
+    game_free(&g);
+    policy_free(p);
+}
+END_TEST
+
+START_TEST(test_hash_mismatch)
+{
+    char err[2048];
+    policy_config_t cfg;
+    policy_config_default(&cfg);
+    policy_config_set_dir(&cfg, dir5);
+    snprintf(cfg.tokenizer_path, sizeof cfg.tokenizer_path, "%s/%s", dir_other, POLICY_TOKENIZER_FILE);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "tokenizer mismatch"), "%s", err);
+    /* an IDM from another set names another tokenizer */
+    policy_config_set_dir(&cfg, dir5);
+    snprintf(cfg.idm_path, sizeof cfg.idm_path, "%s/%s", dir_other, POLICY_IDM_FILE);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "mismatch"), "%s", err);
+    /* an LDM file other than the recorded one */
+    policy_config_set_dir(&cfg, dir5);
+    snprintf(cfg.ldm_path, sizeof cfg.ldm_path, "%s/%s", dir0, POLICY_LDM_FILE);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "LDM mismatch"), "%s", err);
+    /* missing files are named */
+    policy_config_set_dir(&cfg, "/nonexistent-videogo");
+    ck_assert(!policy_files_exist(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "ar-9x9.gguf") && strstr(err, "idm-9x9.gguf"), "%s", err);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "not found"), "%s", err);
+    /* a file of the wrong kind */
+    policy_config_set_dir(&cfg, dir5);
+    snprintf(cfg.ar_path, sizeof cfg.ar_path, "%s/%s", dir5, POLICY_IDM_FILE);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "not a transformer"), "%s", err);
+}
+END_TEST
+
+START_TEST(test_video_only)
+{
+    policy_t *p = load(dir0, 2);
+    ck_assert_int_eq(policy_horizon(p), 0);
+    board_t b;
+    board_init(&b, 9);
+    float probs[POLICY_MOVES];
+    rng_t r;
+    rng_seed(&r, 1);
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_BLACK, 2, &r, probs), 0);
+    double sum = 0;
+    for (int i = 0; i < POLICY_MOVES; i++) sum += probs[i];
+    ck_assert(fabs(sum - 1) < 1e-4);
+    policy_free(p);
+    /* without its LDM the video-only set is refused with a message */
+    policy_config_t cfg;
+    char err[2048];
+    policy_config_default(&cfg);
+    policy_config_set_dir(&cfg, dir0);
+    cfg.ldm_path[0] = '\0';
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "video-only"), "%s", err);
+}
+END_TEST
+
+static char *gtp_run(gtp_t *ctx, const char *cmd)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&out, &len);
+    gtp_execute(ctx, cmd, o);
+    fclose(o);
+    return out;
+}
+
+START_TEST(test_gtp_imagine)
+{
+    gtp_config_t cfg;
+    gtp_config_default(&cfg);
+    gtp_t *ctx = gtp_new(&cfg, learned(dir5, 2, 4));
+    char *s = gtp_run(ctx, "list_commands");
+    ck_assert_msg(strstr(s, "videogo-imagine\n") && strstr(s, "videogo-imagine_frames\n") && strstr(s, "kata-analyze\n"),
+                  "%s", s);
+    free(s);
+    s = gtp_run(ctx, "gogui-analyze_commands");
+    ck_assert_msg(strstr(s, "gfx/Imagined next position/videogo-imagine %m"), "%s", s);
+    free(s);
+    free(gtp_run(ctx, "play b e5"));
+    s = gtp_run(ctx, "videogo-imagine");
+    ck_assert_msg(!strncmp(s, "= BLACK", 7) && strstr(s, "\nWHITE") && strstr(s, "\nMARK") &&
+                      strstr(s, "\nTEXT imagined") && !strcmp(s + strlen(s) - 2, "\n\n"),
+                  "%s", s);
+    free(s);
+    char prefix[400], path[450], cmd[500];
+    snprintf(prefix, sizeof prefix, "%s/im", tmpdir);
+    snprintf(cmd, sizeof cmd, "videogo-imagine_frames %s.png w", prefix);
+    s = gtp_run(ctx, cmd);
+    ck_assert_msg(s[0] == '=', "%s", s);
+    free(s);
+    int w, h;
+    snprintf(path, sizeof path, "%s-x_t.png", prefix);
+    uint8_t *img = render_read_png(path, &w, &h);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(w, 32);
+    free(img);
+    snprintf(path, sizeof path, "%s-next-2.png", prefix);
+    img = render_read_png(path, &w, &h);
+    ck_assert_ptr_nonnull(img);
+    free(img);
+    snprintf(path, sizeof path, "%s-sheet.png", prefix);
+    img = render_read_png(path, &w, &h);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(w, 3 * 128 + 2 * 4);
+    free(img);
+    s = gtp_run(ctx, "videogo-imagine_frames /nonexistent-dir/x");
+    ck_assert_msg(!strncmp(s, "? cannot write", 14), "%s", s);
+    free(s);
+    /* other board sizes: a clear error, and genmove still plays */
+    free(gtp_run(ctx, "boardsize 13"));
+    free(gtp_run(ctx, "clear_board"));
+    s = gtp_run(ctx, "videogo-imagine");
+    ck_assert_msg(s[0] == '?', "%s", s);
+    free(s);
+    s = gtp_run(ctx, "genmove b");
+    ck_assert_msg(s[0] == '=' && strcmp(s, "= pass\n\n"), "%s", s);
+    free(s);
+    gtp_free(ctx);
+    /* the random player has no such commands */
+    ctx = gtp_new(&cfg, player_random_new(1));
+    s = gtp_run(ctx, "videogo-imagine");
+    ck_assert_str_eq(s, "? unknown command\n\n");
+    free(s);
+    gtp_free(ctx);
+}
+END_TEST
+
+/* `videogo eval gobench --weights DIR/ar-9x9.gguf` on a few positions, and the gtp CLI. */
+START_TEST(test_cli)
+{
+    const char *bin = getenv("VIDEOGO_BIN"), *data = getenv("VIDEOGO_DATA");
+    if (!bin || !data) return;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s eval gobench --weights %s/ar-9x9.gguf --set %s/gobench9/dev.jsonl --limit 12 --no-db --quiet "
+             "> %s/eval.txt 2>&1",
+             bin, dir5, data, tmpdir);
+    int rc = system(cmd);
+    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
+    FILE *f = fopen(cmd, "r");
+    char buf[8192] = "";
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(rc == 0 && strstr(buf, "legal rate") && strstr(buf, "positions 12"), "rc %d: %s", rc, buf);
+    /* --ablate: a video-only transformer (ar-9x9-video.gguf, its IDM idm-9x9-video.gguf, the
+     * folder's LDM) beside the H = 5 one */
+    char abl[400], a[500], b[500];
+    snprintf(abl, sizeof abl, "%s/abl", tmpdir);
+    tiny_policy_write(abl, 0, 4, NULL);
+    snprintf(a, sizeof a, "%s/ar-9x9.gguf", abl);
+    snprintf(b, sizeof b, "%s/ar-9x9-video.gguf", abl);
+    ck_assert_int_eq(rename(a, b), 0);
+    snprintf(a, sizeof a, "%s/idm-9x9.gguf", abl);
+    snprintf(b, sizeof b, "%s/idm-9x9-video.gguf", abl);
+    ck_assert_int_eq(rename(a, b), 0);
+    tiny_policy_write(abl, 5, 4, NULL);
+    snprintf(cmd, sizeof cmd,
+             "%s eval gobench --weights %s/ar-9x9.gguf --ablate --set %s/gobench9/dev.jsonl --limit 6 --no-db --quiet "
+             "> %s/eval.txt 2>&1",
+             bin, abl, data, tmpdir);
+    rc = system(cmd);
+    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
+    f = fopen(cmd, "r");
+    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM (--weights)") &&
+                      strstr(buf, "video only 9x9-video") && strstr(buf, "59.7"),
+                  "rc %d: %s", rc, buf);
+    /* explicit learned player with missing weights: exit 1 with a message; default: fallback */
+    snprintf(cmd, sizeof cmd, "echo quit | %s gtp --player learned --weights-dir /nonexistent-videogo 2>%s/err.txt",
+             bin, tmpdir);
+    rc = system(cmd);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    snprintf(cmd, sizeof cmd, "printf 'version\\nquit\\n' | VIDEOGO_WEIGHTS_DIR=/nonexistent-videogo %s gtp "
+             "2>%s/err.txt > %s/out.txt", bin, tmpdir, tmpdir);
+    rc = system(cmd);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    snprintf(cmd, sizeof cmd, "%s/out.txt", tmpdir);
+    f = fopen(cmd, "r");
+    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(strstr(buf, "(player random)"), "%s", buf);
+    /* the learned player from a folder, both colours, kgs-genmove_cleanup and analysis */
+    snprintf(cmd, sizeof cmd,
+             "printf 'version\\ngenmove b\\ngenmove w\\nkgs-genmove_cleanup b\\nkata-analyze w 0\\nquit\\n' | "
+             "%s gtp --weights-dir %s --rollouts 2 --seed 3 > %s/out.txt 2>/dev/null", bin, dir5, tmpdir);
+    rc = system(cmd);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    snprintf(cmd, sizeof cmd, "%s/out.txt", tmpdir);
+    f = fopen(cmd, "r");
+    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(strstr(buf, "(player learned)") && strstr(buf, "info move ") && !strstr(buf, "?"), "%s", buf);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc = tcase_create("policy");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_distribution);
+    tcase_add_test(tc, test_random_games_legal);
+    tcase_add_test(tc, test_seed_reproducible);
+    tcase_add_test(tc, test_reg_genmove_deterministic);
+    tcase_add_test(tc, test_cleanup_captures_dead);
+    tcase_add_test(tc, test_pass_rules);
+    tcase_add_test(tc, test_resign_flag);
+    tcase_add_test(tc, test_analyze);
+    tcase_add_test(tc, test_paper_mode);
+    tcase_add_test(tc, test_hash_mismatch);
+    tcase_add_test(tc, test_video_only);
+    tcase_add_test(tc, test_gtp_imagine);
+    tcase_add_test(tc, test_cli);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/videogo-policy-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(dir5, sizeof dir5, "%s/h5", tmpdir);
+    snprintf(dir0, sizeof dir0, "%s/h0", tmpdir);
+    snprintf(dir_other, sizeof dir_other, "%s/other", tmpdir);
+    tiny_policy_write(dir5, 5, 1, NULL);
+    tiny_policy_write(dir0, 0, 2, NULL);
+    tiny_policy_write(dir_other, 5, 77, NULL);
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return failed ? 1 : 0;
+}
