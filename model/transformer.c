@@ -693,7 +693,7 @@ int ar_sample_digit(const float *logits, int V, const ar_sampler_t *s, rng_t *rn
     }
     int n = V;
     if (s->top_k > 0 && s->top_k < n) n = s->top_k;
-    double z = 0, mx = logits[idx[0]];
+    double z = 0, mx = logits[best]; /* = logits[idx[0]] */
     for (int i = 0; i < n; i++) z += pr[i] = exp(((double)logits[idx[i]] - mx) / s->temperature);
     if (s->top_p > 0 && s->top_p < 1) {
         double c = 0;
