@@ -33,17 +33,43 @@ static void key_sha(const char *path, char hex[65])
 
 void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *ldm_sha256)
 {
+    tiny_policy_write_preset(dir, horizon, seed, ldm_sha256, "tiny", NULL);
+}
+
+/* Copies a file (the cpu preset's real tokenizer). */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = a ? fopen(to, "wb") : NULL;
+    if (!a || !b) die("cannot copy %s to %s", from, to);
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        if (fwrite(buf, 1, n, b) != n) die("cannot write %s", to);
+    fclose(a);
+    if (fclose(b)) die("cannot write %s", to);
+}
+
+void tiny_policy_write_preset(const char *dir, int horizon, uint64_t seed, const char *ldm_sha256, const char *preset,
+                              const char *tokenizer_file)
+{
     char path[4096], tok_sha[65], ldm_sha[65];
     char *argv[] = {(char *)"tiny_policy_write", NULL};
     const backend_t *be = backend_cpu();
     mkdir(dir, 0755);
 
     tokenizer_config_t tc;
-    if (tokenizer_preset("tiny", &tc)) die("no tiny tokenizer preset");
-    tokenizer_t *tok = tokenizer_new(&tc, be, 1, seed);
     snprintf(path, sizeof path, "%s/%s", dir, POLICY_TOKENIZER_FILE);
-    tokenizer_save(tok, path, 1, argv);
-    tokenizer_free(tok);
+    if (tokenizer_file) {
+        copy_file(tokenizer_file, path);
+        tokenizer_t *tok = tokenizer_build_from_file(path, be, 1);
+        tc = tok->cfg;
+        tokenizer_free(tok);
+    } else {
+        if (tokenizer_preset(preset, &tc)) die("no %s tokenizer preset", preset);
+        tokenizer_t *tok = tokenizer_new(&tc, be, 1, seed);
+        tokenizer_save(tok, path, 1, argv);
+        tokenizer_free(tok);
+    }
     key_sha(path, tok_sha);
 
     snprintf(ldm_sha, sizeof ldm_sha, "%s", ldm_sha256 ? ldm_sha256 : FAKE_LDM_SHA);
@@ -52,7 +78,8 @@ void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *
     int idm_h = horizon;
     if (horizon == 0) {
         ldm_config_t lc;
-        if (ldm_preset("tiny", &lc)) die("no tiny LDM preset");
+        if (ldm_preset(preset, &lc)) die("no %s LDM preset", preset);
+        lc.px = tc.px;
         ldm_t *l = ldm_new(&lc, be, 1, seed + 3);
         snprintf(path, sizeof path, "%s/%s", dir, POLICY_LDM_FILE);
         ldm_save(l, path, 1, argv);
@@ -62,7 +89,7 @@ void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *
     }
 
     ar_config_t ac;
-    if (ar_preset("tiny", &ac)) die("no tiny transformer preset");
+    if (ar_preset(preset, &ac)) die("no %s transformer preset", preset);
     ac.n_img_levels = tc.n_levels;
     for (int i = 0; i < tc.n_levels; i++) ac.img_levels[i] = tc.levels[i];
     ac.img_tokens = tokenizer_tokens(&tc);
@@ -75,7 +102,7 @@ void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *
     ar_free(ar);
 
     idm_config_t ic;
-    if (idm_preset("tiny", &ic)) die("no tiny IDM preset");
+    if (idm_preset(preset, &ic)) die("no %s IDM preset", preset);
     ic.board_size = tc.board_size;
     ic.px = tc.px;
     ic.horizon = idm_h;
@@ -90,11 +117,14 @@ void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *
 #ifdef TINY_POLICY_MAIN
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 4) {
-        fprintf(stderr, "usage: make_tiny_policy DIR [H (default 5)] [SEED (default 1)]\n");
+    if (argc < 2 || argc > 6) {
+        fprintf(stderr, "usage: make_tiny_policy DIR [H (default 5)] [SEED (default 1)] [PRESET (tiny)] [TOKENIZER]\n"
+                        "  random networks of PRESET (cpu: the shipped sizes, for timings) in DIR; with\n"
+                        "  TOKENIZER, that tokenizer file is copied instead of a random one\n");
         return 2;
     }
-    tiny_policy_write(argv[1], argc > 2 ? atoi(argv[2]) : 5, argc > 3 ? strtoull(argv[3], NULL, 10) : 1, NULL);
+    tiny_policy_write_preset(argv[1], argc > 2 ? atoi(argv[2]) : 5, argc > 3 ? strtoull(argv[3], NULL, 10) : 1, NULL,
+                             argc > 4 ? argv[4] : "tiny", argc > 5 ? argv[5] : NULL);
     return 0;
 }
 #endif

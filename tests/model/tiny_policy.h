@@ -12,5 +12,9 @@
 #include <stdint.h>
 
 void tiny_policy_write(const char *dir, int horizon, uint64_t seed, const char *ldm_sha256);
+/* The same with the networks of another preset ("cpu": the shipped sizes, for timings), and
+ * optionally a real tokenizer file copied in instead of a random one. */
+void tiny_policy_write_preset(const char *dir, int horizon, uint64_t seed, const char *ldm_sha256, const char *preset,
+                              const char *tokenizer_file);
 
 #endif

@@ -5,10 +5,22 @@
 // (and kata-analyze) and stopped by sending `protocol_version`, the genmove_analyze
 // form, and quit. Exits 0 on success, 1 on failure, 77 (skip) when node_modules is
 // missing (run `npm ci` in tests/sabaki).
+//
+// Then the same for the learned player (`videogo gtp --weights-dir DIR`) on TINY random
+// networks written by the make_tiny_policy program given as the first argument (meson
+// passes it): pipelined start-up, a replay of `play` commands sent at once, genmove for both
+// colours, kata-analyze / lz-analyze streams stopped by protocol_version (priors sorted, sum
+// <= 1, no occupied point), the genmove_analyze form, the GoGui views (gogui-analyze_commands,
+// the imagined next position as gfx, the imagined frames as PNG files). When the shipped
+// weights exist (weights/ar-9x9.gguf ...) a shorter session runs on them too; otherwise that
+// part is skipped with a message.
 'use strict'
 
 const assert = require('assert')
+const fs = require('fs')
+const os = require('os')
 const path = require('path')
+const {execFileSync} = require('child_process')
 
 let gtp
 try {
@@ -62,7 +74,7 @@ function parseInfoLine(line, floatWinrate) {
       assert.ok(/^\d+$/.test(kv.winrate), `lz winrate not an integer: ${seg}`)
       assert.ok(+kv.winrate >= 0 && +kv.winrate <= 10000)
     }
-    return {move: kv.move, visits: +kv.visits, winrate: +kv.winrate, pv}
+    return {move: kv.move, visits: +kv.visits, winrate: +kv.winrate, prior: +kv.prior, pv}
   })
 }
 
@@ -88,8 +100,8 @@ async function analyzeThenAbort(controller, name, args, want, floatWinrate) {
   return infos
 }
 
-async function main() {
-  const controller = new gtp.Controller(bin, ['gtp', '--seed', '7'])
+async function randomSession() {
+  const controller = new gtp.Controller(bin, ['gtp', '--player', 'random', '--seed', '7'])
   const stderr = []
   controller.on('stderr', ({content}) => stderr.push(content))
   controller.start()
@@ -177,6 +189,109 @@ async function main() {
   await withTimeout(controller.stop(3000), 5000, 'quit')
   assert.ok(!stderr.some(l => /error|assert/i.test(l)), `engine stderr: ${stderr.join('\n')}`)
   console.log(`ok: start-up, sync of ${game.length} plays, genmove, undo, ${lz.length} lz-analyze lines, kata-analyze, lz-genmove_analyze (${move}), quit`)
+}
+
+// The learned player from a weights folder, driven as Sabaki drives an engine.
+async function learnedSession(dir, label, full) {
+  const controller = new gtp.Controller(bin, ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7'])
+  const stderr = []
+  controller.on('stderr', ({content}) => stderr.push(content))
+  controller.start()
+  const send = (name, ...args) => controller.sendCommand({name, args})
+
+  const [name, version, protocol, list] = await withTimeout(
+    Promise.all(['name', 'version', 'protocol_version', 'list_commands'].map(n => send(n))),
+    60000,
+    `${label}: start-up commands`
+  )
+  assert.strictEqual(name.content, 'videogo')
+  assert.ok(/player learned/.test(version.content), `${label}: version ${version.content}`)
+  assert.strictEqual(protocol.content, '2')
+  const commands = list.content.split('\n')
+  for (const c of ['kata-analyze', 'lz-analyze', 'kata-genmove_analyze', 'videogo-imagine', 'videogo-imagine_frames'])
+    assert.ok(commands.includes(c), `${label}: ${c} not in list_commands`)
+
+  // replay: everything at once, as Sabaki syncs a game tree
+  const sync = [send('komi', '7'), send('boardsize', '9'), send('clear_board')]
+  const game = [['B', 'E5'], ['W', 'C3'], ['B', 'G7'], ['W', 'C7'], ['B', 'G3'], ['W', 'pass'], ['B', 'D4']]
+  for (const [color, vertex] of game) sync.push(send('play', color, vertex))
+  const synced = await withTimeout(Promise.all(sync), 10000, `${label}: sync`)
+  synced.forEach((r, i) => assert.ok(!r.error, `${label}: sync command ${i} failed: ${r.content}`))
+  const occupied = new Set(['E5', 'C3', 'G7', 'C7', 'G3', 'D4'])
+
+  // analysis started, then stopped by protocol_version
+  const kata = await analyzeThenAbort(controller, 'kata-analyze', ['W', '10'], 2, true)
+  await analyzeThenAbort(controller, 'lz-analyze', ['W', '10'], 2, false)
+  // the priors of one info line (kata: floats in [0, 1])
+  const priors = kata[0]
+  const sum = priors.reduce((a, p) => a + p.prior, 0)
+  assert.ok(sum <= 1.0001 && sum > 0, `${label}: priors sum to ${sum}`)
+  for (let i = 1; i < priors.length; i++) assert.ok(priors[i].prior <= priors[i - 1].prior + 1e-6, `${label}: unsorted`)
+  for (const p of priors) assert.ok(!occupied.has(p.move), `${label}: occupied ${p.move} analysed`)
+  assert.ok(kata.length >= 2)
+
+  // genmove for both colours, legal, then the position is as the engine says
+  for (const color of ['W', 'B']) {
+    const r = await withTimeout(send('genmove', color), 30000, `${label}: genmove ${color}`)
+    assert.ok(!r.error && VERTEX.test(r.content), `${label}: genmove ${color}: ${r.content}`)
+    if (r.content !== 'pass') {
+      assert.ok(!occupied.has(r.content), `${label}: genmove on occupied ${r.content}`)
+      occupied.add(r.content)
+    }
+  }
+
+  if (full) {
+    // genmove_analyze as Sabaki sends it
+    const gl = []
+    const gma = await withTimeout(
+      controller.sendCommand({name: 'kata-genmove_analyze', args: ['W', '10']}, ({line}) => gl.push(line)),
+      30000,
+      `${label}: kata-genmove_analyze`
+    )
+    assert.ok(!gma.error)
+    assert.strictEqual(gl.filter(l => l.startsWith('play ')).length, 1)
+    gl.filter(l => l.startsWith('info ')).forEach(l => parseInfoLine(l, true))
+
+    // GoGui views: the imagined next position (gfx) and the frames as PNG
+    const views = await send('gogui-analyze_commands')
+    assert.ok(views.content.includes('gfx/Imagined next position/videogo-imagine %m'), views.content)
+    const gfx = await withTimeout(send('videogo-imagine'), 30000, `${label}: videogo-imagine`)
+    assert.ok(!gfx.error, gfx.content)
+    const glines = gfx.content.split('\n')
+    assert.ok(glines[0].startsWith('BLACK') && glines.some(l => l.startsWith('TEXT imagined')), gfx.content)
+    const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'videogo-sabaki-')), 'im')
+    const png = await withTimeout(send('videogo-imagine_frames', prefix + '.png'), 30000, `${label}: frames`)
+    assert.ok(!png.error, png.content)
+    for (const f of png.content.split('\n')) {
+      const head = fs.readFileSync(f).subarray(0, 8)
+      assert.ok(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), `${f} is not a PNG`)
+    }
+    fs.rmSync(path.dirname(prefix), {recursive: true, force: true})
+  }
+
+  await withTimeout(controller.stop(3000), 5000, `${label}: quit`)
+  assert.ok(!stderr.some(l => /error|assert|illegal/i.test(l)), `${label}: engine stderr: ${stderr.join('\n')}`)
+  console.log(`ok: learned player (${label}): start-up, replay, kata/lz-analyze, genmove B and W${full ? ', genmove_analyze, imagined gfx and PNG' : ''}, quit`)
+}
+
+async function main() {
+  await randomSession()
+  const tool = process.argv[2]
+  if (tool && fs.existsSync(tool)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'videogo-tiny-'))
+    try {
+      execFileSync(tool, [dir, '5', '1'])
+      await learnedSession(dir, 'tiny random networks', true)
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
+  } else {
+    console.log('learned player with tiny networks: skipped (no make_tiny_policy argument)')
+  }
+  const shipped = path.join(process.env.VIDEOGO_SRC || path.join(__dirname, '..', '..'), 'weights')
+  if (['tokenizer-9x9.gguf', 'ar-9x9.gguf', 'idm-9x9.gguf'].every(f => fs.existsSync(path.join(shipped, f))))
+    await learnedSession(shipped, 'shipped weights', false)
+  else console.log(`learned player with the shipped weights: skipped (not all of ${shipped}/{tokenizer,ar,idm}-9x9.gguf exist yet)`)
 }
 
 main().then(
