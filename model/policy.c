@@ -623,6 +623,7 @@ typedef struct {
     bool opp_dead;   /* the estimate calls some opponent stone dead */
     bool settled;    /* no neutral empty point and no dead opponent stone: nothing left to gain */
     float margin;    /* area score for the mover, estimated dead stones removed, komi included */
+    uint8_t owner[BOARD_POINTS]; /* area owner of each point with the dead stones removed */
 } judge_t;
 
 static judge_t *judge(judge_t *j, const game_t *g, stone_t color)
@@ -630,7 +631,7 @@ static judge_t *judge(judge_t *j, const game_t *g, stone_t color)
     if (j->done) return j;
     const board_t *b = &g->board;
     int np = board_points(b);
-    uint8_t dead[BOARD_POINTS], owner[BOARD_POINTS];
+    uint8_t dead[BOARD_POINTS], *owner = j->owner;
     bool neutral = false;
     deadstones_estimate(b, color, DEADSTONES_SEED, j->status);
     for (int p = 0; p < np; p++) {
@@ -707,6 +708,9 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
         }
         if (j->settled && j->margin >= 0) return 0;
     }
+    /* Late in the game, once the board is settled and the mover is not behind, a move inside
+     * its own area gains nothing and can only spoil its eye space: pass instead. */
+    if (g->n_moves >= np / 3 && judge(j, g, color)->settled && j->margin >= 0 && j->owner[best] == color) return 0;
     *point = best;
     return 0;
 }

@@ -178,8 +178,10 @@ void policy_player_opts_default(policy_player_opts_t *o);
  *   - pass: when there is no candidate; when the opponent has just passed and the mover
  *     wins by the area score with the estimated dead stones removed; when the opponent has
  *     just passed, no point is neutral and no dead opponent stone is left (nothing to gain);
- *     when the model's top choice is the pass, unless the mover is behind (then the best
- *     candidate is played instead);
+ *     when the model's top choice is the pass, unless the mover is behind or points are
+ *     left (then the best candidate is played instead); when the board is settled (no
+ *     neutral point, no dead opponent stone), the mover is not behind and the best
+ *     candidate lies inside its own area (checked from move size*size/3 on);
  *   - before passing, and first of all in GENMOVE_CLEANUP, it captures the opponent stones
  *     the dead-stone estimate (engine/deadstones.h) calls dead;
  *   - resignation as in opts (off by default);

@@ -250,6 +250,19 @@ START_TEST(test_pass_rules)
     ck_assert_int_eq(game_check(&h, STONE_BLACK, p), MOVE_OK);
     game_free(&h);
 
+    /* settled late in the game, Black ahead, every black candidate inside its own area (White's
+     * two eyes are suicide for Black): pass, although White did not just pass */
+    static const char *const settled[9] = {
+        "......XO.", "......XOO", "......XOO", "......XOO", "......XOO",
+        "......XOO", "......XOO", "......XOO", "......XO.",
+    };
+    game_t t = {0};
+    setup(&t, settled);
+    for (int i = 0; i < 27; i++) game_play(&t, i % 2 ? STONE_WHITE : STONE_BLACK, VERTEX_PASS);
+    ck_assert_int_eq(pl->genmove(pl, &t, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
+    ck_assert_int_eq(p, VERTEX_PASS);
+    game_free(&t);
+
     /* only own eyes left: pass */
     static const char *const eyes[9] = {
         ".X.XXXXXX", "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXXX", "XXXXXXXXX",
