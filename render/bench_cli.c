@@ -24,6 +24,7 @@ static const bench_entry_t benches[] = {
     {"engine", cmd_bench_engine, "ns/move of board_play, game_play (superko), SGF replay; dead-stone ms"},
     {"tokenizer", cmd_bench_tokenizer, "encode/decode ms per frame of the frame tokenizer, vs rendering"},
     {"kernels", cmd_bench_kernels, "GFLOP/s of matmul and a transformer block fwd+bwd vs sgemm peak"},
+    {"train-ar", cmd_bench_train_ar, "transformer training tokens/s and GFLOP/s vs sgemm peak, vs PyTorch CPU"},
     {"genmove", cmd_bench_genmove, "ms per genmove (p50/p95) of the learned player on validation positions, vs random"},
 };
 
