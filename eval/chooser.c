@@ -76,24 +76,26 @@ static void learned_chooser_free(eval_chooser_t *self)
     free(self);
 }
 
-/* o->weights: the transformer file (its tokenizer, IDM and LDM are found beside it, else in
- * the default weights folder: policy_config_for) or a weights folder. */
-static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int errlen)
+/* Loads the policy of o->weights: the transformer file (its tokenizer, IDM and LDM are found
+ * beside it, else in the default weights folder: policy_config_for) or a weights folder. */
+static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *err, int errlen)
 {
     policy_config_t cfg;
     policy_config_default(&cfg);
     policy_config_for(&cfg, o->weights, NULL);
-    cfg.max_rollouts = 1;
+    cfg.max_rollouts = rollouts;
+    if (o->temperature_given) cfg.temperature = o->temperature;
     char e[2048];
-    if (!policy_files_exist(&cfg, e, sizeof e)) {
+    policy_t *pol = NULL;
+    if (!policy_files_exist(&cfg, e, sizeof e) || !(pol = policy_load(&cfg, e, sizeof e)))
         snprintf(err, (size_t)errlen, "learned: %s", e);
-        return NULL;
-    }
-    policy_t *pol = policy_load(&cfg, e, sizeof e);
-    if (!pol) {
-        snprintf(err, (size_t)errlen, "learned: %s", e);
-        return NULL;
-    }
+    return pol;
+}
+
+static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int errlen)
+{
+    policy_t *pol = load_policy(o, 1, err, errlen);
+    if (!pol) return NULL;
     learned_chooser_t *c = xcalloc(1, sizeof *c);
     c->pol = pol;
     c->seed = o->seed;
@@ -105,6 +107,22 @@ static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int
     return ch;
 }
 
+/* The learned player as it plays (model/policy.h play mode: K rollouts averaged, legal moves
+ * only, pass rules): legal by construction, like the random baseline. */
+static eval_chooser_t *make_learned_play(const eval_chooser_opts_t *o, char *err, int errlen)
+{
+    int k = o->rollouts > 0 ? o->rollouts : POLICY_DEFAULT_ROLLOUTS;
+    policy_t *pol = load_policy(o, k, err, errlen);
+    if (!pol) return NULL;
+    policy_player_opts_t po;
+    policy_player_opts_default(&po);
+    po.rollouts = k;
+    po.seed = o->seed;
+    eval_chooser_t *ch = eval_chooser_from_player(policy_player_new(pol, &po));
+    ch->name = "learned-play";
+    return ch;
+}
+
 const eval_chooser_kind_t eval_chooser_kinds[] = {
     {"random", make_random, false,
      "uniformly random legal move that never fills its own eye (engine/player_random.c); "
@@ -113,6 +131,9 @@ const eval_chooser_kind_t eval_chooser_kinds[] = {
      "the learned policy (model/policy.h paper mode) from --weights (the transformer file or a "
      "weights folder): one rollout at temperature 1, the IDM's argmax over 82 moves, up to 10 fresh "
      "rollouts after an illegal one, no legality masking of the distribution"},
+    {"learned-play", make_learned_play, true,
+     "the learned player as `videogo gtp` plays (--rollouts K averaged, legal non-eye moves only, "
+     "pass rules); legal by construction"},
     {NULL, NULL, false, NULL},
 };
 

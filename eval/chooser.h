@@ -40,6 +40,9 @@ struct eval_chooser {
 typedef struct {
     const char *weights;   /* weights file, or NULL */
     uint64_t seed;         /* for choosers that sample */
+    int rollouts;          /* learned-play: transformer rollouts per move (0: the default) */
+    bool temperature_given;/* learned choosers: sample the transformer at `temperature` */
+    float temperature;     /*   (default 1; <= 0 is greedy) */
 } eval_chooser_opts_t;
 
 /* Builds a chooser, or returns NULL with a message in err. */

@@ -173,13 +173,22 @@ static void print_result(FILE *out, const char *player, const gobench_result_t *
     if (!strcmp(player, "random"))
         fprintf(out, "  note: the random player picks uniformly among legal moves that do not fill its own eye, "
                      "so its legal rate is 100%% by construction\n");
+    if (!strcmp(player, "learned-play"))
+        fprintf(out, "  note: learned-play is the player as it plays (legal non-eye moves only, pass rules), so its "
+                     "legal rate is 100%% by construction; --player learned gives the raw figures\n");
 }
+
+/* Options of the learned choosers (--rollouts, --temperature), for every variant. */
+static int g_rollouts;
+static bool g_temperature_given;
+static float g_temperature;
 
 /* Runs one variant; stores it when db != NULL. */
 static int run_variant(variant_t *v, const char *player, uint64_t seed, const gobench_set_t *set,
                        const char *set_path, const char *set_sha, long limit, db_t *db, bool quiet, FILE *dump)
 {
-    eval_chooser_opts_t co = {.weights = v->path[0] ? v->path : NULL, .seed = seed};
+    eval_chooser_opts_t co = {.weights = v->path[0] ? v->path : NULL, .seed = seed, .rollouts = g_rollouts,
+                              .temperature_given = g_temperature_given, .temperature = g_temperature};
     eval_chooser_t *ch = eval_chooser_new(player, &co, v->error, sizeof v->error);
     if (!ch) return -1;
     progress_t pr = {.t0 = time_wall(), .tty = isatty(2), .last_decile = -1, .label = v->label};
@@ -273,6 +282,9 @@ static void eval_usage(FILE *f)
     fprintf(f,
             "\n  --weights FILE    weights of the learned player (implies --player learned)\n"
             "  --seed N          seed of sampling players (default 1)\n"
+            "  --rollouts K      learned-play: transformer rollouts per move (default 8)\n"
+            "  --temperature T   learned choosers: the transformer's sampling temperature (default 1;\n"
+            "                    0 = greedy)\n"
             "  --limit N         only the first N positions\n"
             "  --db FILE         database (default " DEFAULT_DB "); --no-db to store nothing\n"
             "  --dump FILE       per-position choices as JSON lines\n"
@@ -317,6 +329,21 @@ int cmd_eval(int argc, char **argv)
         else if ((r = opt(argc, argv, &i, "--dump", &val))) dump_path = val;
         else if ((r = opt(argc, argv, &i, "--seed", &val)) > 0) r = parse_long(cmd, "--seed", val, 0, LONG_MAX, &seed) ? -1 : 1;
         else if ((r = opt(argc, argv, &i, "--limit", &val)) > 0) r = parse_long(cmd, "--limit", val, 0, 100000000, &limit) ? -1 : 1;
+        else if ((r = opt(argc, argv, &i, "--rollouts", &val)) > 0) {
+            long k;
+            r = parse_long(cmd, "--rollouts", val, 1, POLICY_MAX_ROLLOUTS, &k) ? -1 : 1;
+            g_rollouts = (int)k;
+        } else if ((r = opt(argc, argv, &i, "--temperature", &val)) > 0) {
+            char *end;
+            double t = strtod(val, &end);
+            if (*end || end == val || !(t >= 0 && t <= 100)) {
+                fprintf(stderr, "videogo %s: --temperature wants a number in 0..100, got '%s'\n", cmd, val);
+                r = -1;
+            } else {
+                g_temperature_given = true;
+                g_temperature = (float)t;
+            }
+        }
         else if ((r = opt(argc, argv, &i, "--variant", &val)) > 0) {
             const char *eq = strchr(val, '=');
             if (!eq || eq == val || !eq[1] || nv >= 60) {
@@ -439,7 +466,8 @@ int cmd_eval(int argc, char **argv)
         for (int k = 0; k < nv && na < 66; k++) all[na++] = vs[k];
         if (na == 1) printf("no transformer weights found in %s (looked for ar-*.gguf)\n", dir);
         for (int k = 0; k < na; k++)
-            if (run_variant(&all[k], k == 0 ? "random" : "learned", (uint64_t)seed, &set, set_path, set_sha, limit,
+            if (run_variant(&all[k], k == 0 ? "random" : strcmp(player, "learned-play") ? "learned" : "learned-play",
+                            (uint64_t)seed, &set, set_path, set_sha, limit,
                             db, quiet, NULL))
                 status = 1;
         printf("\n%-24s %5s  %-19s  %-19s  %-19s  %s\n", "variant", "n", "legal % [95%]", "action-value %",

@@ -526,6 +526,10 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
         if (policy_distribution(p, &g->board, color, 1, rng, probs)) return -1;
         mv = policy_index_to_point(argmax82(probs));
         if (mv == VERTEX_PASS || game_check(g, color, mv) == MOVE_OK) break;
+        if (p->cfg.temperature <= 0) { /* greedy: a retry would imagine the same future */
+            t = POLICY_PAPER_RETRIES;
+            break;
+        }
     }
     if (tries) *tries = t <= POLICY_PAPER_RETRIES ? t + 1 : POLICY_PAPER_RETRIES + 1;
     *point = mv;

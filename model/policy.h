@@ -145,7 +145,8 @@ typedef struct {
 int policy_imagine(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, policy_imagined_t *out);
 void policy_imagined_free(policy_imagined_t *im);
 
-/* Paper mode (see the top of this file). *point gets the move (a point, VERTEX_PASS, or an
+/* Paper mode (see the top of this file); with a greedy transformer (temperature <= 0) a retry
+ * would give the same move, so there is none. *point gets the move (a point, VERTEX_PASS, or an
  * illegal point when every try was illegal); *tries (may be NULL) the rollouts used.
  * Returns 0, or -1 when the board size is not the model's. */
 int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, int *point, int *tries);

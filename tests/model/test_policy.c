@@ -520,6 +520,18 @@ START_TEST(test_cli)
     buf[n] = '\0';
     if (f) fclose(f);
     ck_assert_msg(rc == 0 && strstr(buf, "legal rate") && strstr(buf, "positions 12"), "rc %d: %s", rc, buf);
+    /* the player as it plays: legal by construction */
+    snprintf(cmd, sizeof cmd,
+             "%s eval gobench --player learned-play --rollouts 2 --weights %s --set %s/gobench9/dev.jsonl --limit 6 "
+             "--no-db --quiet > %s/eval.txt 2>&1",
+             bin, dir5, data, tmpdir);
+    rc = system(cmd);
+    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
+    f = fopen(cmd, "r");
+    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(rc == 0 && strstr(buf, "100.00%") && strstr(buf, "positions 6"), "rc %d: %s", rc, buf);
     /* --ablate: a video-only transformer (ar-9x9-video.gguf, its IDM idm-9x9-video.gguf, the
      * folder's LDM) beside the H = 5 one */
     char abl[400], a[500], b[500];
