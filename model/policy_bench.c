@@ -94,6 +94,7 @@ static void usage(FILE *f)
             "  --ar FILE          a transformer file instead (its tokenizer/IDM beside it, else the folder's)\n"
             "  --rollouts K       rollouts per genmove (default %d); K = 1 is timed too\n"
             "  --positions N      positions (default 60)\n"
+            "  --threads N        CPU threads of the kernels (default 1, as `videogo gtp`)\n"
             "  --shard FILE       validation shard (default %s)\n",
             POLICY_WEIGHTS_ENV, policy_default_weights_dir(), POLICY_DEFAULT_ROLLOUTS, DEFAULT_SHARD);
 }
@@ -123,7 +124,7 @@ static void row(const char *label, double *ms, int n, double base_p50)
 int cmd_bench_genmove(int argc, char **argv)
 {
     const char *wdir = NULL, *ar = NULL, *shard = DEFAULT_SHARD;
-    int K = POLICY_DEFAULT_ROLLOUTS, n = 60;
+    int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -137,6 +138,8 @@ int cmd_bench_genmove(int argc, char **argv)
             shard = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--rollouts")) {
             K = atoi(argv[++i]);
+        } else if (i + 1 < argc && !strcmp(a, "--threads")) {
+            threads = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--positions")) {
             n = atoi(argv[++i]);
         } else {
@@ -150,6 +153,7 @@ int cmd_bench_genmove(int argc, char **argv)
                 POLICY_MAX_ROLLOUTS);
         return 2;
     }
+    int nthreads = backend_cpu()->set_threads(threads);
     policy_config_t cfg;
     policy_config_default(&cfg);
     if (wdir) policy_config_set_dir(&cfg, wdir);
@@ -169,7 +173,8 @@ int cmd_bench_genmove(int argc, char **argv)
     bench_pos_t *pos = xcalloc((size_t)n, sizeof *pos);
     load_positions(shard, n, pos, what, sizeof what);
     double *ms = xmalloc((size_t)n * sizeof *ms);
-    printf("bench genmove: %s\nweights: %s\n", what, policy_describe(pol));
+    printf("bench genmove: %s, %d thread%s\nweights: %s\n", what, nthreads, nthreads == 1 ? "" : "s",
+           policy_describe(pol));
     printf("%-38s %9s %9s %9s %11s\n", "ms per call", "p50", "p95", "mean", "p50 ratio");
 
     /* baseline 1: the random player */
