@@ -1,0 +1,207 @@
+/* test_ar_train.c: `videogo train ar` end to end on a one-file shard with tiny random tokenizer
+ * and LDM files: the code caches are built once and reused, a stopped + resumed run is
+ * bit-identical to an uninterrupted one, another seed differs, the weights load and record the
+ * tokenizer's and LDM's SHA-256, --video-only trains the baseline (horizon 0), a resume with
+ * another LDM is refused, and the run is logged in SQLite.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kernels/backend.h"
+#include "model/checkpoint.h"
+#include "model/ldm.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+#include "model/weights.h"
+#include "render/dataset.h"
+
+static char dir[] = "/tmp/vgo-artrain-XXXXXX";
+static char cmd_base[8192];
+
+static void fmt(char *buf, size_t size, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(buf, size, f, ap);
+    va_end(ap);
+    ck_assert_msg(n >= 0 && (size_t)n < size, "string too long");
+}
+
+static void setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *data = getenv("VIDEOGO_DATA");
+    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
+    char src[4096], p[4200];
+    fmt(src, sizeof src, "%s/katago9/train-000.sgf", data);
+    const char *srcs[] = {src};
+    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
+                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
+    dataset_build_report_t rep;
+    char err[1024];
+    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
+    tokenizer_config_t tc;
+    ck_assert_int_eq(tokenizer_preset("tiny", &tc), 0);
+    tokenizer_t *t = tokenizer_new(&tc, backend_cpu(), 4, 1);
+    fmt(p, sizeof p, "%s/tok.gguf", dir);
+    tokenizer_save(t, p, 0, NULL);
+    tokenizer_free(t);
+    ldm_config_t lc;
+    ck_assert_int_eq(ldm_preset("tiny", &lc), 0);
+    for (int s = 1; s <= 2; s++) {
+        ldm_t *l = ldm_new(&lc, backend_cpu(), 4, (uint64_t)s);
+        fmt(p, sizeof p, "%s/ldm%d.gguf", dir, s);
+        ldm_save(l, p, 0, NULL);
+        ldm_free(l);
+    }
+    const char *bin = getenv("VIDEOGO_BIN");
+    ck_assert_ptr_nonnull(bin);
+    fmt(cmd_base, sizeof cmd_base,
+        "'%s' train ar --preset tiny --tokenizer %s/tok.gguf --train %s/k-train.vgs --val %s/k-val.vgs "
+        "--cache-dir %s/cache --batch 4 --warmup 5 --eval-n 16 --eval-every 10 --log-every 5 --threads 1",
+        bin, dir, dir, dir, dir);
+}
+
+static int run(const char *extra)
+{
+    char cmd[16384];
+    fmt(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
+    return system(cmd);
+}
+
+/* 0 when the two checkpoints hold the same state and tensors, byte for byte. */
+static int ckpt_diff(const char *a, const char *b)
+{
+    weights_t wa, wb;
+    checkpoint_state_t sa, sb;
+    char err[WEIGHTS_ERR_LEN];
+    ck_assert_msg(checkpoint_open(&wa, a, "ar", &sa, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(checkpoint_open(&wb, b, "ar", &sb, err, sizeof err) == 0, "%s", err);
+    int diff = sa.step != sb.step || memcmp(&sa.rng, &sb.rng, sizeof sa.rng) != 0;
+    ck_assert_uint_eq(wa.n_tensors, wb.n_tensors);
+    for (uint64_t i = 0; i < wa.n_tensors; i++) {
+        const weights_tensor_info_t *ta = &wa.tensors[i];
+        const weights_tensor_info_t *tb = weights_find_tensor(&wb, ta->name);
+        ck_assert_ptr_nonnull(tb);
+        ck_assert_uint_eq(ta->nbytes, tb->nbytes);
+        if (memcmp(wa.data + wa.data_start + ta->offset, wb.data + wb.data_start + tb->offset, ta->nbytes)) diff = 1;
+    }
+    weights_close(&wa);
+    weights_close(&wb);
+    return diff;
+}
+
+/* The videogo.sha256 key of a weights file into hex[65]. */
+static void file_sha(const char *path, char hex[65])
+{
+    weights_t w;
+    char err[WEIGHTS_ERR_LEN];
+    const char *v = NULL;
+    ck_assert_msg(weights_open(&w, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(weights_get_str(&w, "videogo.sha256", &v), 0);
+    snprintf(hex, 65, "%s", v);
+    weights_close(&w);
+}
+
+static long file_mtime_ns(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st)) return -1;
+    return (long)st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec;
+}
+
+START_TEST(test_train_ar_cli)
+{
+    setup();
+    char extra[8192], a[4200], b[4200], c[4200], p[4200];
+    fmt(a, sizeof a, "%s/a.ckpt", dir);
+    fmt(b, sizeof b, "%s/b.ckpt", dir);
+    fmt(c, sizeof c, "%s/c.ckpt", dir);
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --no-db --out %s/a.gguf --ckpt %s", dir, dir, a);
+    ck_assert_int_eq(run(extra), 0);
+    /* the caches exist now and are reused (not rewritten) by the next run */
+    char tsha[65], lsha[65];
+    fmt(p, sizeof p, "%s/tok.gguf", dir);
+    file_sha(p, tsha);
+    fmt(p, sizeof p, "%s/ldm1.gguf", dir);
+    file_sha(p, lsha);
+    ck_assert_int_eq((int)strlen(tsha), 64);
+    char cache[4200];
+    fmt(cache, sizeof cache, "%s/cache/ar-ldm5-%.12s-train.bin", dir, lsha);
+    long t0 = file_mtime_ns(cache);
+    ck_assert_msg(t0 > 0, "no cache %s", cache);
+
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --stop-at 10 --no-db --out %s/b.gguf --ckpt %s", dir,
+        dir, b);
+    ck_assert_int_eq(run(extra), 0);
+    ck_assert(file_mtime_ns(cache) == t0);
+    ck_assert_int_ne(ckpt_diff(a, b), 0); /* stopped at 10: not yet the same */
+    /* a resume with another LDM is refused */
+    fmt(extra, sizeof extra, "--ldm %s/ldm2.gguf --resume --no-db --out %s/b.gguf --ckpt %s", dir, dir, b);
+    ck_assert_int_ne(run(extra), 0);
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, dir, b);
+    ck_assert_int_eq(run(extra), 0);
+    ck_assert_msg(ckpt_diff(a, b) == 0, "resumed run differs from the uninterrupted one");
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --seed 2 --no-db --out %s/c.gguf --ckpt %s", dir, dir,
+        c);
+    ck_assert_int_eq(run(extra), 0);
+    ck_assert_int_ne(ckpt_diff(a, c), 0);
+
+    /* the weights load and record both nets */
+    fmt(p, sizeof p, "%s/b.gguf", dir);
+    ar_t *m = ar_build_from_file(p, backend_cpu(), 2);
+    ck_assert_int_eq(ar_horizon(m), 5);
+    ck_assert_int_eq(ar_image_tokens(m), 16);
+    ck_assert_str_eq(m->tokenizer_sha256, tsha);
+    ck_assert_str_eq(m->ldm_sha256, lsha);
+    ar_free(m);
+
+    /* the video-only baseline */
+    fmt(extra, sizeof extra, "--video-only --steps 10 --no-db --out %s/v.gguf --ckpt %s/v.ckpt", dir, dir);
+    ck_assert_int_eq(run(extra), 0);
+    fmt(p, sizeof p, "%s/v.gguf", dir);
+    m = ar_build_from_file(p, backend_cpu(), 2);
+    ck_assert_int_eq(ar_horizon(m), 0);
+    ck_assert_str_eq(m->ldm_sha256, "");
+    ar_free(m);
+
+    /* the SQLite log has the resumed run with validation rows */
+    sqlite3 *db;
+    fmt(p, sizeof p, "%s/t.db", dir);
+    ck_assert_int_eq(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "select count(*) from training_log l join training_runs r on l.run_id = r.id "
+                                        "where r.net = 'ar' and l.split = 'val'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_gt(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    fmt(p, sizeof p, "rm -rf %s", dir);
+    ck_assert_int_eq(system(p), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ar_train");
+    TCase *tc = tcase_create("ar_train");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, test_train_ar_cli);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
