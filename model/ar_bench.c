@@ -97,6 +97,26 @@ static double sgemm_peak(const backend_t *be, int n)
     return best;
 }
 
+/* A Python that imports torch: $VIDEOGO_PYTHON, else python3 on the PATH, else Debian's
+ * /usr/bin/python3 (python3-torch installs there; a pyenv python3 may shadow it). */
+static const char *find_python(void)
+{
+    static char env[1024];
+    const char *e = getenv("VIDEOGO_PYTHON");
+    const char *cands[3] = {NULL, "python3", "/usr/bin/python3"};
+    if (e && *e && strlen(e) < sizeof env && !strpbrk(e, "'\"$`;&|<>")) {
+        snprintf(env, sizeof env, "%s", e);
+        cands[0] = env;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!cands[i]) continue;
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "%s -c 'import torch' >/dev/null 2>&1", cands[i]);
+        if (system(cmd) == 0) return cands[i];
+    }
+    return NULL;
+}
+
 int cmd_bench_train_ar(int argc, char **argv)
 {
     const char *preset = "cpu";
@@ -165,9 +185,10 @@ int cmd_bench_train_ar(int argc, char **argv)
     fflush(stdout);
 
     int rc = 0;
+    const char *py = NULL;
     if (no_torch) {
         printf("PyTorch: skipped (--no-torch)\n");
-    } else if (system("python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    } else if (!(py = find_python())) {
         printf("PyTorch not installed (Debian: apt-get install python3-torch): no comparison\n");
     } else {
         char path[] = "/tmp/vgo-bench-ar-XXXXXX";
@@ -180,7 +201,7 @@ int cmd_bench_train_ar(int argc, char **argv)
         size_t o = 0;
         for (int c = 0; c < m->n_calls; c++)
             o += (size_t)snprintf(calls + o, sizeof calls - o, "%s%d:%d", c ? "," : "", m->call_off[c], m->call_v[c]);
-        snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=%d python3 %s %d %d %d %d %d %d %d %d %d %d %d %s", threads, path,
+        snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=%d %s %s %d %d %d %d %d %d %d %d %d %d %d %s", threads, py, path,
                  batch, L, C, m->NH, F, NL, m->NO, m->G, ar_loss_start(&cfg), steps, threads, calls);
         FILE *p = popen(cmd, "r");
         char line[512];
