@@ -68,11 +68,12 @@ static const char *torch_script =
 static void usage(FILE *f)
 {
     fprintf(f, "usage: videogo bench train-ar [--preset cpu|tiny|paper] [--batch B] [--steps N] [--threads N]\n"
-               "                              [--video-only] [--no-torch]\n"
+               "                              [--video-only] [--no-torch] [--no-full-softmax]\n"
                "Training steps of the transformer (model/transformer.h) on synthetic sequences: tokens/s,\n"
                "GFLOP/s vs the sgemm peak measured here, and the same model trained by PyTorch on the CPU\n"
-               "(python3-torch) with the same threads, as a ratio. Defaults: cpu preset, batch 16, 30 steps,\n"
-               "1 thread.\n");
+               "(python3-torch) with the same threads, as a ratio; and the measured cost of a full softmax head\n"
+               "over the whole vocabulary (the alternative to the factorized FSQ-digit head). Defaults: cpu\n"
+               "preset, batch 16, 30 steps, 1 thread.\n");
 }
 
 /* GFLOP/s of one square sgemm (n x n x n), best of a few. */
@@ -117,10 +118,52 @@ static const char *find_python(void)
     return NULL;
 }
 
+/* The factorized head's alternative, measured: one full softmax over the whole vocabulary
+ * (7 + image codes + LDM codes) on the same N rows: head matmul forward, fused softmax +
+ * cross-entropy with its gradient, matmul backward. Compared with the whole step of ours. */
+static void full_softmax_cost(ar_t *m, const backend_t *be, int batch, double step_s)
+{
+    const int N = batch * m->L, C = m->C;
+    const long V = AR_N_SPECIAL + m->img_codebook + m->ldm_codebook;
+    const size_t nw = (size_t)V * C, nl = (size_t)N * V;
+    float *w = be->alloc(nw * sizeof(float)), *dw = be->alloc(nw * sizeof(float));
+    float *lg = be->alloc(nl * sizeof(float)), *dlg = be->alloc(nl * sizeof(float));
+    float *dx = be->alloc((size_t)N * C * sizeof(float)), *loss = be->alloc((size_t)N * sizeof(float));
+    int *tg = be->alloc((size_t)N * sizeof(int));
+    if (!w || !dw || !lg || !dlg || !dx || !loss || !tg) die("out of memory for the full-softmax measurement");
+    float *hw = xmalloc(nw * sizeof(float));
+    int *ht = xmalloc((size_t)N * sizeof(int));
+    rng_t r;
+    rng_seed(&r, 3);
+    for (size_t i = 0; i < nw; i++) hw[i] = (float)(rng_uniform(&r) - 0.5) * 0.04f;
+    for (int i = 0; i < N; i++) ht[i] = (int)rng_below(&r, (uint32_t)V);
+    be->to_device(w, hw, nw * sizeof(float));
+    be->to_device(tg, ht, (size_t)N * sizeof(int));
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        be->zero(dw, nw * sizeof(float));
+        be->zero(dlg, nl * sizeof(float));
+        be->zero(dx, (size_t)N * C * sizeof(float));
+        double t0 = time_wall();
+        be->matmul_forward(lg, m->lnf, w, NULL, N, C, (int)V);
+        be->softmax_cross_entropy(loss, dlg, lg, tg, N, (int)V, (int)V, 1.0f / N);
+        be->matmul_backward(dx, dw, NULL, dlg, m->lnf, w, N, C, (int)V);
+        be->synchronize();
+        double t = time_wall() - t0;
+        if (t < best) best = t;
+    }
+    printf("a full %ld-way softmax head instead (measured: head fwd + softmax-CE + bwd on the same %d rows): "
+           "%.1f ms, %.1fx our whole step (%.1f ms); the factorized head has %d logits\n",
+           V, N, best * 1e3, best / step_s, step_s * 1e3, m->NO);
+    free(hw);
+    free(ht);
+    be->free(w), be->free(dw), be->free(lg), be->free(dlg), be->free(dx), be->free(loss), be->free(tg);
+}
+
 int cmd_bench_train_ar(int argc, char **argv)
 {
     const char *preset = "cpu";
-    int batch = 16, steps = 30, threads = 1, video_only = 0, no_torch = 0;
+    int batch = 16, steps = 30, threads = 1, video_only = 0, no_torch = 0, no_full = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -129,6 +172,7 @@ int cmd_bench_train_ar(int argc, char **argv)
         }
         if (!strcmp(a, "--video-only")) { video_only = 1; continue; }
         if (!strcmp(a, "--no-torch")) { no_torch = 1; continue; }
+        if (!strcmp(a, "--no-full-softmax")) { no_full = 1; continue; }
         if (!v) {
             usage(stderr);
             return 2;
@@ -183,6 +227,7 @@ int cmd_bench_train_ar(int argc, char **argv)
            "1024^3, same threads)\n",
            dt * 1e3, N / dt, gf, 100.0 * gf / peak, peak);
     fflush(stdout);
+    if (!no_full) full_softmax_cost(m, be, batch, dt);
 
     int rc = 0;
     const char *py = NULL;
