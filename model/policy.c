@@ -316,6 +316,17 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
         policy_free(p);
         return NULL;
     }
+    {
+        const ar_config_t *ac = &p->ar->cfg;
+        bool same = ac->n_img_levels == p->tok->cfg.n_levels;
+        for (int i = 0; same && i < ac->n_img_levels; i++) same = ac->img_levels[i] == p->tok->cfg.levels[i];
+        if (!same) {
+            snprintf(err, errlen, "%s predicts image codes of other FSQ levels than the tokenizer %s makes",
+                     cfg.ar_path, cfg.tokenizer_path);
+            policy_free(p);
+            return NULL;
+        }
+    }
     if (p->size * p->size + 1 != POLICY_MOVES) {
         snprintf(err, errlen, "%s shows %dx%d boards; the IDM's 82 moves are 9x9", cfg.tokenizer_path, p->size,
                  p->size);
@@ -374,8 +385,7 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     p->logits = xmalloc((size_t)p->K * POLICY_MOVES * sizeof(float));
     snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d, temperature %g",
              cfg.tokenizer_path, cfg.ar_path, p->H ? "video+LDM" : "video only, LDM codes of the imagined frame",
-             cfg.idm_path, p->K,
-             (double)cfg.temperature);
+             cfg.idm_path, p->K, (double)cfg.temperature);
     if (p->H) {
         size_t n = strlen(p->describe);
         snprintf(p->describe + n, sizeof p->describe - n, ", H=%d", p->H);
