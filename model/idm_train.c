@@ -13,7 +13,10 @@
  *
  * Evaluation: a fixed sample of the validation shard (position k at frame k*stride moved to the
  * next frame that has a move, symmetry k%8), featurized the same way once per run: top-1 and
- * top-5 accuracy, and top-1 on played moves and on passes separately.
+ * top-5 accuracy, and top-1 on played moves and on passes separately; then the same with
+ * x^_{t+1} replaced by x_t ("codes alone"): a frame that shows no change leaves only the LDM
+ * codes to tell the move, which is what the IDM has to go on when an imagined frame is poor.
+ * --next-dropout P trains with that replacement on a fraction P of the examples.
  *
  * Exact resume: the checkpoint holds parameters, AdamW moments, step, the RNG that draws the
  * batches, and every option that shapes the run (cache size, seeds, fraction, schedule); the
@@ -51,7 +54,7 @@ typedef struct {
 typedef struct {
     const char *preset, *tokenizer, *ldm, *train, *val, *out, *ckpt, *db, *eval;
     int hidden, resume, no_db, examples, eval_positions, steps, stop_at, batch, warmup, threads, eval_every, log_every;
-    double fraction, lr, wd, minutes, ckpt_every;
+    double fraction, next_dropout, lr, wd, minutes, ckpt_every;
     uint64_t label_seed, seed;
 } idm_opts_t;
 
@@ -73,6 +76,7 @@ static int opts_table(idm_opts_t *o, opt_t *t)
         {"--lr", OPT_DOUBLE, &o->lr, 0, 1, 1, 0},
         {"--warmup", OPT_INT, &o->warmup, 0, 100000000, 1, 0},
         {"--wd", OPT_DOUBLE, &o->wd, 0, 10, 1, 0},
+        {"--next-dropout", OPT_DOUBLE, &o->next_dropout, 0, 1, 1, 0},
         {"--tokenizer", OPT_STR, &o->tokenizer, 0, 0, 0, 0},
         {"--ldm", OPT_STR, &o->ldm, 0, 0, 0, 0},
         {"--train", OPT_STR, &o->train, 0, 0, 0, 0},
@@ -121,6 +125,8 @@ static void usage(FILE *f)
             "  --stop-at N         stop (checkpoint, weights) after step N\n"
             "  --batch B           examples per step (default 256)\n"
             "  --lr X              peak learning rate (default 1e-3), --warmup N (100), --wd X (0.01)\n"
+            "  --next-dropout P    replace x^_{t+1} by x_t in a fraction P of the training examples, so\n"
+            "                      that the net must also read the move from the LDM codes (default 0)\n"
             "  --seed S            initialization, example order and batches (default 1)\n"
             "  --threads N         CPU threads (default 1)\n"
             "  --out FILE          weights (default runs/idm-9x9.gguf), written at every evaluation\n"
@@ -131,7 +137,8 @@ static void usage(FILE *f)
             "  --log-every N       steps between progress lines (default 100)\n"
             "  --db FILE           SQLite database (default runs/videogo.db); --no-db to skip\n"
             "  --eval WEIGHTS      only evaluate WEIGHTS (with --tokenizer and --ldm) and exit: top-1,\n"
-            "                      top-5, top-1 on moves and on passes\n");
+            "                      top-5, top-1 on moves and on passes; and the same with x^_{t+1}\n"
+            "                      replaced by x_t (what the LDM codes alone carry)\n");
 }
 
 /* Parses argv into the table's destinations; returns 0, 1 for --help, or 2 on an error. */
@@ -382,16 +389,18 @@ static void build_train(featurizer_t *f, const dataset_t *ds, idm_labels_t *L, i
     free(lab);
 }
 
-/* Examples idx[0..B) of the cache into the net's inputs; their classes into cls[B]. */
+/* Examples idx[0..B) of the cache into the net's inputs; their classes into cls[B]. Where
+ * drop[b] (drop may be NULL), x^_{t+1} is replaced by x_t: no visible change, so only the codes
+ * can tell the move (--next-dropout, and the codes-alone evaluation). */
 static void load_batch(idm_t *m, const feat_cache_t *c, const int *idx, int B, float *pt, float *pn, int *codes,
-                       int *cls)
+                       int *cls, const uint8_t *drop)
 {
     const int Q = c->Q, H = c->H;
     for (int b = 0; b < B; b++) {
         const uint16_t *src = c->pool + (size_t)idx[b] * 2 * Q;
         for (int q = 0; q < Q; q++) {
             pt[(size_t)b * Q + q] = src[q] * (1.0f / 256.0f);
-            pn[(size_t)b * Q + q] = src[Q + q] * (1.0f / 256.0f);
+            pn[(size_t)b * Q + q] = src[drop && drop[b] ? q : Q + q] * (1.0f / 256.0f);
         }
         memcpy(codes + (size_t)b * H, c->codes + (size_t)idx[b] * H, (size_t)H * sizeof(int));
         cls[b] = c->cls[idx[b]];
@@ -406,7 +415,7 @@ typedef struct {
     double loss;
 } idm_eval_t;
 
-static void evaluate(idm_t *m, const feat_cache_t *c, idm_eval_t *e)
+static void evaluate(idm_t *m, const feat_cache_t *c, int no_next, idm_eval_t *e)
 {
     memset(e, 0, sizeof *e);
     const int B = m->max_batch, V = m->V;
@@ -414,10 +423,12 @@ static void evaluate(idm_t *m, const feat_cache_t *c, idm_eval_t *e)
     float *lg = xmalloc((size_t)B * V * sizeof(float));
     int *codes = xmalloc((size_t)B * c->H * sizeof(int)), *cls = xmalloc((size_t)B * sizeof(int));
     int *idx = xmalloc((size_t)B * sizeof(int));
+    uint8_t *drop = xmalloc((size_t)B);
+    memset(drop, no_next ? 1 : 0, (size_t)B);
     for (int k0 = 0; k0 < c->n; k0 += B) {
         const int nb = c->n - k0 < B ? c->n - k0 : B;
         for (int j = 0; j < nb; j++) idx[j] = k0 + j;
-        load_batch(m, c, idx, nb, pt, pn, codes, cls);
+        load_batch(m, c, idx, nb, pt, pn, codes, cls, drop);
         e->loss += (double)idm_forward(m, cls) * nb;
         idm_read_logits(m, lg);
         for (int j = 0; j < nb; j++) {
@@ -441,6 +452,7 @@ static void evaluate(idm_t *m, const feat_cache_t *c, idm_eval_t *e)
     free(codes);
     free(cls);
     free(idx);
+    free(drop);
 }
 
 static double pct(int a, int b)
@@ -555,9 +567,12 @@ int cmd_train_idm(int argc, char **argv)
     build_val(&fz, val, o.eval_positions, &vc);
     idm_eval_t e;
     if (o.eval) {
-        evaluate(m, &vc, &e);
+        evaluate(m, &vc, 0, &e);
         printf("%s (label fraction %g, %llu labelled positions read): ", o.eval, m->cfg.label_fraction,
                (unsigned long long)m->cfg.labelled_positions);
+        eval_print(stdout, &e);
+        evaluate(m, &vc, 1, &e);
+        printf("  with x^_{t+1} := x_t (codes alone): ");
         eval_print(stdout, &e);
         cache_free(&vc);
         featurizer_free(&fz);
@@ -589,9 +604,10 @@ int cmd_train_idm(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"hidden\":%d,\"inputs\":%d,\"label_fraction\":%g,\"label_seed\":%llu,"
                       "\"labelled_positions\":%llu,\"examples\":%d,\"batch\":%d,\"steps\":%d,\"lr\":%g,\"wd\":%g,"
-                      "\"seed\":%llu,\"threads\":%d,\"ldm_sha256\":\"%s\",\"resume\":%s,\"params\":%zu}",
+                      "\"next_dropout\":%g,\"seed\":%llu,\"threads\":%d,\"ldm_sha256\":\"%s\",\"resume\":%s,"
+                      "\"params\":%zu}",
                       m->cfg.preset, m->W, m->IN, o.fraction, (unsigned long long)o.label_seed,
-                      (unsigned long long)n_labelled, tc.n, o.batch, o.steps, o.lr, o.wd,
+                      (unsigned long long)n_labelled, tc.n, o.batch, o.steps, o.lr, o.wd, o.next_dropout,
                       (unsigned long long)st.shuffle_seed, o.threads, ldm_sha, o.resume ? "true" : "false",
                       m->n_params);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
@@ -611,12 +627,16 @@ int cmd_train_idm(int argc, char **argv)
     float *pt = xmalloc((size_t)B * tc.Q * sizeof(float)), *pn = xmalloc((size_t)B * tc.Q * sizeof(float));
     int *codes = xmalloc((size_t)B * tc.H * sizeof(int)), *cls = xmalloc((size_t)B * sizeof(int));
     int *idx = xmalloc((size_t)B * sizeof(int));
+    uint8_t *drop = xmalloc((size_t)B);
     const double t_start = time_wall();
     double t_ckpt = t_start, loss_sum = 0;
     int loss_n = 0, stop = 0;
     while ((long)st.step < o.steps && !stop) {
-        for (int b = 0; b < B; b++) idx[b] = (int)rng_below(&st.rng, (uint32_t)tc.n);
-        load_batch(m, &tc, idx, B, pt, pn, codes, cls);
+        for (int b = 0; b < B; b++) {
+            idx[b] = (int)rng_below(&st.rng, (uint32_t)tc.n);
+            drop[b] = o.next_dropout > 0 && rng_uniform(&st.rng) < o.next_dropout;
+        }
+        load_batch(m, &tc, idx, B, pt, pn, codes, cls, drop);
         float loss = idm_forward(m, cls);
         if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
         idm_zero_grad(m);
@@ -638,7 +658,10 @@ int cmd_train_idm(int argc, char **argv)
             loss_n = 0;
         }
         if (st.step % (uint64_t)o.eval_every == 0 || last) {
-            evaluate(m, &vc, &e);
+            evaluate(m, &vc, 1, &e);
+            fprintf(stderr, "eval step %llu, x^_{t+1} := x_t (codes alone): ", (unsigned long long)st.step);
+            eval_print(stderr, &e);
+            evaluate(m, &vc, 0, &e);
             fprintf(stderr, "eval step %llu: ", (unsigned long long)st.step);
             eval_print(stderr, &e);
             if (db) {
@@ -667,6 +690,7 @@ int cmd_train_idm(int argc, char **argv)
     free(codes);
     free(cls);
     free(idx);
+    free(drop);
     cache_free(&tc);
     cache_free(&vc);
     idm_labels_free(&L);
