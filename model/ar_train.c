@@ -244,31 +244,20 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
-typedef struct {
-    long steps;
-    int batch, warmup;
-    double lr;
-    int given_steps, given_batch, given_warmup, given_lr;
-} run_opts_t;
-
 static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
-                            double elapsed_s, const run_opts_t *o)
+                            double elapsed_s, const train_sched_t *o)
 {
     weights_writer_t *w = checkpoint_writer_new("ar", st);
     weights_writer_set_command(w, argc, argv);
     ar_config_write(w, m);
-    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
-    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
-    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
-    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
-    weights_writer_kv_f64(w, "train.lr", o->lr);
+    train_sched_write(w, o, elapsed_s);
     params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);
 }
 
-static ar_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
+static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *o, checkpoint_state_t *st,
                              double *elapsed_s)
 {
     weights_t w;
@@ -278,14 +267,7 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *
     ar_config_t cfg;
     char ts[65], ls[65];
     ar_config_read(&w, &cfg, ts, ls);
-    double el = 0, d;
-    uint64_t u;
-    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
-    *elapsed_s = el;
-    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
-    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
-    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
-    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
+    train_sched_read(&w, o, elapsed_s);
     ar_t *m = ar_new(&cfg, be, o->batch, 0);
     memcpy(m->tokenizer_sha256, ts, 65);
     memcpy(m->ldm_sha256, ls, 65);
@@ -342,12 +324,12 @@ int cmd_train_ar(int argc, char **argv)
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db";
     char out_buf[256], ckpt_buf[256];
-    int resume = 0, batch = 16, warmup = 300, threads = 1, eval_every = 1000, eval_n = 1024, log_every = 50;
+    int resume = 0, threads = 1, eval_every = 1000, eval_n = 1024, log_every = 50;
     int use_db = 1, video_only = 0, games_pct = 100, enc_threads = 0;
-    long steps = 30000, stop_at = 0;
-    double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
+    long stop_at = 0;
+    double minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
-    run_opts_t ro = {0};
+    train_sched_t sc = {.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -372,12 +354,12 @@ int cmd_train_ar(int argc, char **argv)
         else if (!strcmp(a, "--games-percent")) games_pct = train_parse_int(v, a, 1, 100);
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--ckpt")) ckpt = v;
-        else if (!strcmp(a, "--steps")) steps = train_parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
+        else if (!strcmp(a, "--steps")) sc.steps = train_parse_int(v, a, 1, 2000000000), sc.given_steps = 1;
         else if (!strcmp(a, "--minutes")) minutes = train_parse_double(v, a);
         else if (!strcmp(a, "--stop-at")) stop_at = train_parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--batch")) batch = train_parse_int(v, a, 1, 4096), ro.given_batch = 1;
-        else if (!strcmp(a, "--lr")) lr_max = train_parse_double(v, a), ro.given_lr = 1;
-        else if (!strcmp(a, "--warmup")) warmup = train_parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
+        else if (!strcmp(a, "--batch")) sc.batch = train_parse_int(v, a, 1, 4096), sc.given_batch = 1;
+        else if (!strcmp(a, "--lr")) sc.lr = train_parse_double(v, a), sc.given_lr = 1;
+        else if (!strcmp(a, "--warmup")) sc.warmup = train_parse_int(v, a, 0, 100000000), sc.given_warmup = 1;
         else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
         else if (!strcmp(a, "--threads")) threads = train_parse_int(v, a, 1, 256);
         else if (!strcmp(a, "--encode-threads")) enc_threads = train_parse_int(v, a, 1, 256);
@@ -395,11 +377,8 @@ int cmd_train_ar(int argc, char **argv)
     const backend_t *be = backend_cpu();
     be->set_threads(enc_threads ? enc_threads : threads);
     char err[1024];
-    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
-    cmd[0] = "videogo";
-    cmd[1] = "train";
-    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
-    const int cmd_argc = argc + 2;
+    int cmd_argc;
+    char **cmd = train_command(argc, argv, &cmd_argc);
 
     /* the frozen nets */
     char tok_sha[65], ldm_sha[65] = "";
@@ -444,9 +423,7 @@ int cmd_train_ar(int argc, char **argv)
     if (!out) out = out_buf;
     if (!ckpt) ckpt = ckpt_buf;
     if (resume) {
-        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
-        m = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
-        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr;
+        m = load_checkpoint(ckpt, be, &sc, &st, &elapsed0);
         if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
             die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
                 "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
@@ -455,13 +432,16 @@ int cmd_train_ar(int argc, char **argv)
         fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
-        m = ar_new(&cfg0, be, batch, seed);
+        m = ar_new(&cfg0, be, sc.batch, seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
         ar_zero_grad(m);
         st.shuffle_seed = seed;
         rng_seed(&st.rng, seed ^ 0x61722d747261696eULL);
     }
+    const long steps = sc.steps;
+    const int batch = sc.batch, warmup = sc.warmup;
+    const double lr_max = sc.lr;
     train_mkdir_parent(out);
     train_mkdir_parent(ckpt);
 
@@ -555,8 +535,7 @@ int cmd_train_ar(int argc, char **argv)
         }
         now = time_wall();
         if (now - t_ckpt >= ckpt_every || last) {
-            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
-            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
+            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &sc);
             fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }

@@ -612,19 +612,9 @@ float ldm_adamw_step(ldm_t *l, float lr, float beta1, float beta2, float eps, fl
 {
     const backend_t *be = l->be;
     if (!l->grad) die("ldm_adamw_step: no gradients (call ldm_zero_grad/backward first)");
-    float *nsq = l->loss; /* a scratch float in backend memory (overwritten by forward) */
-    be->zero(nsq, sizeof(float));
-    be->norm_sq_accumulate(nsq, l->grad, l->n_params);
-    float host_nsq;
-    be->to_host(&host_nsq, nsq, sizeof(float));
-    float norm = sqrtf(host_nsq);
-    float scale = grad_clip_scale(norm, max_norm);
-    for (int i = 0; i < LDM_N_PARAMS; i++) {
-        const ldm_param_t *pp = &l->params[i];
-        be->adamw_update(l->param + pp->offset, l->grad + pp->offset, l->m + pp->offset, l->v + pp->offset, pp->n, lr,
-                         beta1, beta2, eps, pp->decay ? weight_decay : 0.0f, scale, t_step);
-    }
-    return norm;
+    /* l->loss: a scratch float in backend memory (overwritten by forward) */
+    return params_adamw_step(be, l->params, LDM_N_PARAMS, l->n_params, l->param, l->grad, l->m, l->v, l->loss, lr,
+                             beta1, beta2, eps, weight_decay, max_norm, t_step);
 }
 
 void ldm_outputs(ldm_t *l, int *codes, uint8_t *rgb)

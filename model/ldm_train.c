@@ -181,31 +181,20 @@ static void eval_print(FILE *f, const ldm_eval_t *e)
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
-typedef struct {
-    long steps;
-    int batch, warmup;
-    double lr;
-    int given_steps, given_batch, given_warmup, given_lr;
-} run_opts_t;
-
 static void save_checkpoint(const ldm_t *l, const char *path, const checkpoint_state_t *st, int argc, char **argv,
-                            double elapsed_s, const run_opts_t *o)
+                            double elapsed_s, const train_sched_t *o)
 {
     weights_writer_t *w = checkpoint_writer_new("ldm", st);
     weights_writer_set_command(w, argc, argv);
     ldm_config_write(w, &l->cfg);
-    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
-    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
-    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
-    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
-    weights_writer_kv_f64(w, "train.lr", o->lr);
+    train_sched_write(w, o, elapsed_s);
     params_checkpoint_save(w, l->be, l->params, LDM_N_PARAMS, l->n_params, l->param, l->m, l->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);
 }
 
-static ldm_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
+static ldm_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *o, checkpoint_state_t *st,
                               double *elapsed_s)
 {
     weights_t w;
@@ -214,14 +203,7 @@ static ldm_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t 
         die("%s\nhint: start a new run without --resume, or point --ckpt at an ldm checkpoint", err);
     ldm_config_t cfg;
     ldm_config_read(&w, &cfg);
-    double el = 0, d;
-    uint64_t u;
-    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
-    *elapsed_s = el;
-    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
-    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
-    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
-    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
+    train_sched_read(&w, o, elapsed_s);
     ldm_t *l = ldm_new(&cfg, be, o->batch, 0);
     ldm_zero_grad(l);
     params_checkpoint_load(&w, path, be, l->params, LDM_N_PARAMS, l->n_params, l->param, l->m, l->v);
@@ -281,7 +263,7 @@ int cmd_train_ldm(int argc, char **argv)
     long steps = 20000, stop_at = 0;
     double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
-    run_opts_t ro = {0};
+    train_sched_t ro = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -327,11 +309,8 @@ int cmd_train_ldm(int argc, char **argv)
     const backend_t *be = backend_cpu();
     be->set_threads(threads);
     char err[1024];
-    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
-    cmd[0] = "videogo";
-    cmd[1] = "train";
-    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
-    const int cmd_argc = argc + 2;
+    int cmd_argc;
+    char **cmd = train_command(argc, argv, &cmd_argc);
 
     dataset_t *val = dataset_open(val_path, err, sizeof err);
     if (!val) die("%s\nhint: build the shards with `videogo data build`", err);

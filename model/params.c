@@ -1,6 +1,7 @@
 /* params.c: parameter tables to and from weights and checkpoint files (see params.h). */
 #include "model/params.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "engine/util.h"
@@ -61,4 +62,21 @@ void params_checkpoint_load(weights_t *w, const char *path, const backend_t *be,
     free(hp);
     free(hm);
     free(hv);
+}
+
+float params_adamw_step(const backend_t *be, const model_param_t *ps, int n, size_t total, float *param,
+                        const float *grad, float *m, float *v, float *nsq, float lr, float beta1, float beta2,
+                        float eps, float weight_decay, float max_norm, int t_step)
+{
+    be->zero(nsq, sizeof(float));
+    be->norm_sq_accumulate(nsq, grad, total);
+    float h;
+    be->to_host(&h, nsq, sizeof(float));
+    float norm = sqrtf(h), scale = grad_clip_scale(norm, max_norm);
+    for (int i = 0; i < n; i++) {
+        size_t o = ps[i].offset;
+        be->adamw_update(param + o, grad + o, m + o, v + o, ps[i].n, lr, beta1, beta2, eps,
+                         ps[i].decay ? weight_decay : 0.0f, scale, t_step);
+    }
+    return norm;
 }

@@ -40,4 +40,11 @@ void params_checkpoint_save(weights_writer_t *w, const backend_t *be, const mode
 void params_checkpoint_load(weights_t *w, const char *path, const backend_t *be, const model_param_t *ps, int n,
                             size_t total, float *param, float *m, float *v);
 
+/* Global gradient-norm clipping (max_norm <= 0: none) and one AdamW step t_step (from 1) over
+ * the tensors ps[0..n) of the blocks (total floats each; weight decay only where decay is set).
+ * nsq is one float of backend scratch. Returns the gradient norm before clipping. */
+float params_adamw_step(const backend_t *be, const model_param_t *ps, int n, size_t total, float *param,
+                        const float *grad, float *m, float *v, float *nsq, float lr, float beta1, float beta2,
+                        float eps, float weight_decay, float max_norm, int t_step);
+
 #endif

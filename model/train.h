@@ -6,6 +6,8 @@
 #ifndef VIDEOGO_MODEL_TRAIN_H
 #define VIDEOGO_MODEL_TRAIN_H
 
+#include "model/weights.h"
+
 int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
 int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
 int cmd_train_idm(int argc, char **argv);       /* model/idm_train.c */
@@ -18,5 +20,20 @@ int train_parse_int(const char *s, const char *opt, long lo, long hi); /* intege
 double train_parse_double(const char *s, const char *opt);          /* finite number */
 /* The videogo.sha256 key of a weights file into hex (65 bytes); "" if it cannot be read. */
 void train_weights_sha256(const char *path, char hex[65]);
+
+/* The schedule every trainer stores in its checkpoints (keys train.elapsed_s, train.batch,
+ * train.steps, train.warmup, train.lr) so that `--resume` alone continues the same run; an
+ * option given again on the command line (given_* set) wins over the checkpoint's value. */
+typedef struct {
+    long steps;
+    int batch, warmup;
+    double lr;
+    int given_steps, given_batch, given_warmup, given_lr;
+} train_sched_t;
+void train_sched_write(weights_writer_t *w, const train_sched_t *s, double elapsed_s);
+/* Reads what the checkpoint has into the fields not given; *elapsed_s (0 if absent). */
+void train_sched_read(const weights_t *w, train_sched_t *s, double *elapsed_s);
+/* "videogo" "train" argv[0..argc) as a new array (free() it) for weights_writer_set_command. */
+char **train_command(int argc, char **argv, int *cmd_argc);
 
 #endif

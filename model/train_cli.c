@@ -91,3 +91,34 @@ void train_weights_sha256(const char *path, char hex[65])
     if (!weights_get_str(&w, "videogo.sha256", &s) && s) snprintf(hex, 65, "%s", s);
     weights_close(&w);
 }
+
+void train_sched_write(weights_writer_t *w, const train_sched_t *s, double elapsed_s)
+{
+    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
+    weights_writer_kv_u64(w, "train.batch", (uint64_t)s->batch);
+    weights_writer_kv_u64(w, "train.steps", (uint64_t)s->steps);
+    weights_writer_kv_u64(w, "train.warmup", (uint64_t)s->warmup);
+    weights_writer_kv_f64(w, "train.lr", s->lr);
+}
+
+void train_sched_read(const weights_t *w, train_sched_t *s, double *elapsed_s)
+{
+    double el = 0, d;
+    uint64_t u;
+    if (weights_get_f64(w, "train.elapsed_s", &el)) el = 0;
+    *elapsed_s = el;
+    if (!s->given_batch && !weights_get_u64(w, "train.batch", &u) && u >= 1 && u <= 4096) s->batch = (int)u;
+    if (!s->given_steps && !weights_get_u64(w, "train.steps", &u) && u >= 1 && u <= 2000000000) s->steps = (long)u;
+    if (!s->given_warmup && !weights_get_u64(w, "train.warmup", &u) && u <= 100000000) s->warmup = (int)u;
+    if (!s->given_lr && !weights_get_f64(w, "train.lr", &d)) s->lr = d;
+}
+
+char **train_command(int argc, char **argv, int *cmd_argc)
+{
+    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
+    cmd[0] = "videogo";
+    cmd[1] = "train";
+    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
+    *cmd_argc = argc + 2;
+    return cmd;
+}

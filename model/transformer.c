@@ -658,18 +658,9 @@ float ar_adamw_step(ar_t *m, float lr, float beta1, float beta2, float eps, floa
 {
     const backend_t *be = m->be;
     if (!m->grad) die("ar_adamw_step: no gradients (call ar_zero_grad/backward first)");
-    float *nsq = m->losses; /* scratch float in backend memory (overwritten by forward) */
-    be->zero(nsq, sizeof(float));
-    be->norm_sq_accumulate(nsq, m->grad, m->n_params);
-    float h;
-    be->to_host(&h, nsq, sizeof(float));
-    float norm = sqrtf(h), scale = grad_clip_scale(norm, max_norm);
-    for (int i = 0; i < m->n_tensors; i++) {
-        const model_param_t *pp = &m->params[i];
-        be->adamw_update(m->param + pp->offset, m->grad + pp->offset, m->m + pp->offset, m->v + pp->offset, pp->n, lr,
-                         beta1, beta2, eps, pp->decay ? weight_decay : 0.0f, scale, t_step);
-    }
-    return norm;
+    /* m->losses: a scratch float in backend memory (overwritten by the next forward) */
+    return params_adamw_step(be, m->params, m->n_tensors, m->n_params, m->param, m->grad, m->m, m->v, m->losses, lr,
+                             beta1, beta2, eps, weight_decay, max_norm, t_step);
 }
 
 /* ---- sampling -------------------------------------------------------------------------- */
