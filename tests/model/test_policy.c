@@ -12,7 +12,8 @@
  *   - paper mode returns the IDM's argmax of a rollout, retrying illegal moves;
  *   - the loader refuses a tokenizer or an LDM other than the ones the files record;
  *   - a video-only transformer plays with the LDM's codes of its imagined frames;
- *   - GTP: the imagination commands (gfx, PNG files) and `videogo eval gobench --weights`.
+ *   - GTP: the imagination commands (gfx, PNG files) and `videogo eval gobench --weights`;
+ *   - a `videogo match` game against GNU Go level 1 ends by passes (skipped without gnugo).
  */
 #include <check.h>
 #include <math.h>
@@ -587,10 +588,43 @@ START_TEST(test_cli)
 }
 END_TEST
 
-static Suite *suite(void)
+/* One game of `videogo match` between the learned player (tiny nets) and GNU Go level 1: it
+ * must end by two passes (no forfeit for an illegal move, no move limit). Skipped without gnugo. */
+START_TEST(test_match_gnugo)
+{
+    const char *bin = getenv("VIDEOGO_BIN");
+    const char *gnugo = access("/usr/games/gnugo", X_OK) == 0 ? "/usr/games/gnugo"
+                        : access("/usr/bin/gnugo", X_OK) == 0 ? "/usr/bin/gnugo"
+                                                              : NULL;
+    if (!bin || !gnugo) {
+        fprintf(stderr, "test_match_gnugo: skipped (no gnugo or no VIDEOGO_BIN)\n");
+        return;
+    }
+    char cmd[4096], path[400], buf[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s match --black '%s gtp --weights-dir %s --rollouts 2 --seed 1' --white '%s --mode gtp --level 1 "
+             "--chinese-rules' --games 1 --db %s/match.db > %s/match.txt 2>&1",
+             bin, bin, dir5, gnugo, tmpdir, tmpdir);
+    int rc = system(cmd);
+    snprintf(path, sizeof path, "%s/match.txt", tmpdir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    ck_assert_msg(rc == 0 && strstr(buf, "by passes") && strstr(buf, "1 of 1 games recorded"), "rc %d: %s", rc, buf);
+}
+END_TEST
+
+static Suite *suite(bool match)
 {
     Suite *s = suite_create("policy");
     TCase *tc = tcase_create("policy");
+    if (match) { /* `test_model_policy match`: the GNU Go game only (not in the unit suite) */
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_match_gnugo);
+        suite_add_tcase(s, tc);
+        return s;
+    }
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_distribution);
     tcase_add_test(tc, test_random_games_legal);
@@ -609,8 +643,9 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bool match = argc > 1 && !strcmp(argv[1], "match");
     snprintf(tmpdir, sizeof tmpdir, "/tmp/videogo-policy-XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
@@ -620,9 +655,11 @@ int main(void)
     snprintf(dir0, sizeof dir0, "%s/h0", tmpdir);
     snprintf(dir_other, sizeof dir_other, "%s/other", tmpdir);
     tiny_policy_write(dir5, 5, 1, NULL);
-    tiny_policy_write(dir0, 0, 2, NULL);
-    tiny_policy_write(dir_other, 5, 77, NULL);
-    SRunner *sr = srunner_create(suite());
+    if (!match) {
+        tiny_policy_write(dir0, 0, 2, NULL);
+        tiny_policy_write(dir_other, 5, 77, NULL);
+    }
+    SRunner *sr = srunner_create(suite(match));
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
