@@ -141,7 +141,8 @@ bool policy_files_exist(const policy_config_t *cfg, char *msg, size_t msglen)
     for (int i = 0; i < 3; i++)
         if (!file_exists(paths[i])) {
             if (n < msglen)
-                n += (size_t)snprintf(msg + n, msglen - n, "%s%s", ok ? "missing " : ", ", *paths[i] ? paths[i] : "(none)");
+                n += (size_t)snprintf(msg + n, msglen - n, "%s%s", ok ? "missing " : ", ",
+                                      *paths[i] ? paths[i] : "(none)");
             ok = false;
         }
     return ok;

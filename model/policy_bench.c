@@ -236,7 +236,8 @@ int cmd_bench_genmove(int argc, char **argv)
         char label[64];
         snprintf(label, sizeof label, "learned genmove, K = %d", ks[j]);
         row(label, ms, n, base);
-        double c = t.calls ? 1e3 / (double)t.calls : 0, nets = 1e3 * (t.render_encode + t.transformer + t.decode + t.idm) / n;
+        double c = t.calls ? 1e3 / (double)t.calls : 0;
+        double nets = 1e3 * (t.render_encode + t.transformer + t.decode + t.idm) / n;
         printf("  per pipeline run, mean ms: render+encode %.3f, transformer %.3f, decode %.3f, IDM %.3f;\n"
                "  outside the networks (legality, eyes; no dead-stone judgement on these history-less positions): "
                "%.3f ms per genmove\n",
