@@ -144,13 +144,6 @@ void ldm_config_read(const weights_t *w, ldm_config_t *c)
 
 /* ---- construction -------------------------------------------------------------------- */
 
-static void *be_alloc(const backend_t *be, size_t bytes)
-{
-    void *p = be->alloc(bytes ? bytes : 64);
-    if (!p) die("out of %s backend memory (%zu bytes): use a smaller --batch or preset", be->name, bytes);
-    return p;
-}
-
 enum {
     P_EIN_W, P_EIN_B, P_EDIFF_W, P_EPOS, P_EFRAME, P_EFC_W, P_EFC_B, P_EKV_W, P_EKV_B, P_EQUERY, P_EOUT_W,
     P_EOUT_B, P_EZ_W, P_EZ_B, P_DX_W, P_DX_B, P_DPOS, P_DZ_W, P_DZ_B, P_DFRAME, P_DFC1_W, P_DFC1_B, P_DFC2_W,
@@ -189,17 +182,6 @@ static void layout_params(ldm_t *l)
 
 #define PRM(l, base, i) ((base) + (l)->params[(i)].offset)
 
-/* Carves consecutive 16-float-aligned pieces out of one block: sizes[i] floats each. */
-static size_t carve(float *blk, float **const *ptrs, const size_t *sizes, size_t n)
-{
-    size_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (blk) *ptrs[i] = blk + off;
-        off += (sizes[i] + 15) & ~(size_t)15;
-    }
-    return off;
-}
-
 static void build_disc_pooling(ldm_t *l);
 
 static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_batch)
@@ -218,7 +200,7 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
     l->F = cfg->horizon + 1;
     l->max_batch = max_batch;
     layout_params(l);
-    l->param = be_alloc(be, l->n_params * sizeof(float));
+    l->param = params_alloc(be, l->n_params * sizeof(float));
     be->zero(l->param, l->n_params * sizeof(float));
 
     const size_t B = (size_t)max_batch, T = (size_t)l->T, F = (size_t)l->F, H = (size_t)l->H;
@@ -236,10 +218,10 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
                       &l->x0, &l->hx, &l->g, &l->g1, &l->g2, &l->g3, &l->y, &l->tgt,
                       &l->tmp, &l->loss};
     const size_t np = sizeof sizes / sizeof sizes[0];
-    l->act_floats = carve(NULL, ptrs, sizes, np);
-    l->act = be_alloc(be, l->act_floats * sizeof(float));
+    l->act_floats = params_carve(NULL, ptrs, sizes, np);
+    l->act = params_alloc(be, l->act_floats * sizeof(float));
     be->zero(l->act, l->act_floats * sizeof(float));
-    carve(l->act, ptrs, sizes, np);
+    params_carve(l->act, ptrs, sizes, np);
 
     /* index arrays of the gathers (embedding ops), fixed for max_batch and the shapes */
     size_t isz[] = {NK, NK, NQ, NX, ND, ND, NQ, NX, ND};
@@ -277,7 +259,7 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
             pos[b * T + k] = (int)k;
         }
     }
-    l->ids = be_alloc(be, itot * sizeof(int));
+    l->ids = params_alloc(be, itot * sizeof(int));
     be->to_device(l->ids, h, itot * sizeof(int));
     free(h);
     l->id_kpos = l->ids;
@@ -289,7 +271,7 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
     l->id_j = l->id_bj + ND;
     l->id_pos = l->id_j + NQ;
     l->id_tgt = l->id_pos + NX;
-    l->codes = be_alloc(be, NQ * sizeof(int));
+    l->codes = params_alloc(be, NQ * sizeof(int));
     l->host_img = xmalloc(img * sizeof(float));
     l->host_dimg = xmalloc(img * sizeof(float));
     l->host_loss = xmalloc(ND * sizeof(float));
@@ -308,16 +290,16 @@ static void build_disc_pooling(ldm_t *l)
     float *host = render_disc_pooling(cfg->board_size, cfg->px, cfg->channels, &l->Q);
     if (!host) die("ldm: no frame geometry for %d px", cfg->px);
     const backend_t *be = l->be;
-    l->R = be_alloc(be, (size_t)l->Q * F * sizeof(float));
+    l->R = params_alloc(be, (size_t)l->Q * F * sizeof(float));
     be->to_device(l->R, host, (size_t)l->Q * F * sizeof(float));
     free(host);
     const size_t BH = (size_t)l->max_batch * (size_t)l->H, Q = (size_t)l->Q;
     size_t sizes[] = {BH * F, BH * F, BH * Q, BH * Q, BH, BH * Q, BH * F};
     float **ptrs[] = {&l->yimg, &l->timg, &l->pool_y, &l->pool_x, &l->loss_disc, &l->dpool, &l->dyimg};
-    size_t total = carve(NULL, ptrs, sizes, 7);
-    float *blk = be_alloc(be, total * sizeof(float));
+    size_t total = params_carve(NULL, ptrs, sizes, 7);
+    float *blk = params_alloc(be, total * sizeof(float));
     be->zero(blk, total * sizeof(float));
-    carve(blk, ptrs, sizes, 7);
+    params_carve(blk, ptrs, sizes, 7);
 }
 
 /* Gradients, AdamW moments and activation gradients: allocated on the first ldm_zero_grad. */
@@ -326,9 +308,9 @@ static void ldm_alloc_train(ldm_t *l)
     if (l->grad) return;
     const backend_t *be = l->be;
     size_t bytes = l->n_params * sizeof(float);
-    l->grad = be_alloc(be, bytes);
-    l->m = be_alloc(be, bytes);
-    l->v = be_alloc(be, bytes);
+    l->grad = params_alloc(be, bytes);
+    l->m = params_alloc(be, bytes);
+    l->v = params_alloc(be, bytes);
     be->zero(l->grad, bytes);
     be->zero(l->m, bytes);
     be->zero(l->v, bytes);
@@ -341,9 +323,9 @@ static void ldm_alloc_train(ldm_t *l)
     float **ptrs[] = {&l->de, &l->dea, &l->deh, &l->dkv, &l->dq, &l->dao, &l->dov, &l->dog, &l->dz, &l->dzhat,
                       &l->dzmask, &l->dzc, &l->dhx, &l->dg, &l->dg1, &l->dg2, &l->dg3, &l->dy, &l->att_scratch};
     const size_t np = sizeof sizes / sizeof sizes[0];
-    l->dact_floats = carve(NULL, ptrs, sizes, np);
-    l->dact = be_alloc(be, l->dact_floats * sizeof(float));
-    carve(l->dact, ptrs, sizes, np);
+    l->dact_floats = params_carve(NULL, ptrs, sizes, np);
+    l->dact = params_alloc(be, l->dact_floats * sizeof(float));
+    params_carve(l->dact, ptrs, sizes, np);
 }
 
 ldm_t *ldm_new(const ldm_config_t *cfg, const backend_t *be, int max_batch, uint64_t seed)
@@ -389,14 +371,9 @@ ldm_t *ldm_build_from_file(const char *path, const backend_t *be, int max_batch)
 
 void ldm_save(const ldm_t *l, const char *path, int argc, char *const *argv)
 {
-    weights_writer_t *w = weights_writer_new(LDM_ARCH);
-    weights_writer_set_command(w, argc, argv);
-    weights_writer_set_name(w, "videogo latent dynamics model");
+    weights_writer_t *w = params_writer_new(LDM_ARCH, "videogo latent dynamics model", argc, argv);
     ldm_config_write(w, &l->cfg);
-    params_save(w, l->be, l->params, LDM_N_PARAMS, l->n_params, l->param);
-    char err[WEIGHTS_ERR_LEN];
-    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
-    weights_writer_free(w);
+    params_writer_finish(w, path, l->be, l->params, LDM_N_PARAMS, l->n_params, l->param);
 }
 
 void ldm_free(ldm_t *l)

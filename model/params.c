@@ -80,3 +80,37 @@ float params_adamw_step(const backend_t *be, const model_param_t *ps, int n, siz
     }
     return norm;
 }
+
+void *params_alloc(const backend_t *be, size_t bytes)
+{
+    void *p = be->alloc(bytes ? bytes : 64);
+    if (!p) die("out of %s backend memory (%zu bytes): use a smaller --batch or preset", be->name, bytes);
+    return p;
+}
+
+size_t params_carve(float *blk, float **const *ptrs, const size_t *sizes, size_t n)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (blk) *ptrs[i] = blk + off;
+        off += (sizes[i] + 15) & ~(size_t)15;
+    }
+    return off;
+}
+
+weights_writer_t *params_writer_new(const char *arch, const char *name, int argc, char *const *argv)
+{
+    weights_writer_t *w = weights_writer_new(arch);
+    weights_writer_set_command(w, argc, argv);
+    weights_writer_set_name(w, name);
+    return w;
+}
+
+void params_writer_finish(weights_writer_t *w, const char *path, const backend_t *be, const model_param_t *ps,
+                          int n, size_t total, const float *param)
+{
+    params_save(w, be, ps, n, total, param);
+    char err[WEIGHTS_ERR_LEN];
+    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
+    weights_writer_free(w);
+}

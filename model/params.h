@@ -40,6 +40,21 @@ void params_checkpoint_save(weights_writer_t *w, const backend_t *be, const mode
 void params_checkpoint_load(weights_t *w, const char *path, const backend_t *be, const model_param_t *ps, int n,
                             size_t total, float *param, float *m, float *v);
 
+/* Writing a net's weights file: params_writer_new gives a writer for architecture arch with
+ * general.name and the command argv set; the net adds its hyperparameter keys; then
+ * params_writer_finish adds every tensor of ps (as params_save), writes path atomically (dies
+ * on I/O errors) and frees the writer. */
+weights_writer_t *params_writer_new(const char *arch, const char *name, int argc, char *const *argv);
+void params_writer_finish(weights_writer_t *w, const char *path, const backend_t *be, const model_param_t *ps,
+                          int n, size_t total, const float *param);
+
+/* bytes of backend memory, 64-byte aligned; dies with a hint (smaller --batch or preset) when
+ * the backend has none left. Released with be->free. */
+void *params_alloc(const backend_t *be, size_t bytes);
+/* Lays consecutive pieces of sizes[i] floats, each rounded up to 16 floats, out in one block:
+ * *ptrs[i] = blk + offset (nothing is written when blk is NULL). Returns the block's floats. */
+size_t params_carve(float *blk, float **const *ptrs, const size_t *sizes, size_t n);
+
 /* Global gradient-norm clipping (max_norm <= 0: none) and one AdamW step t_step (from 1) over
  * the tensors ps[0..n) of the blocks (total floats each; weight decay only where decay is set).
  * nsq is one float of backend scratch. Returns the gradient norm before clipping. */

@@ -148,13 +148,6 @@ void tokenizer_config_read(const weights_t *w, tokenizer_config_t *c)
 
 /* ---- construction -------------------------------------------------------------------- */
 
-static void *be_alloc(const backend_t *be, size_t bytes)
-{
-    void *p = be->alloc(bytes ? bytes : 64);
-    if (!p) die("out of %s backend memory (%zu bytes): use a smaller --batch or preset", be->name, bytes);
-    return p;
-}
-
 /* The parameter table: fixed names, shapes from the config, offsets rounded to 16 floats. */
 static void layout_params(tokenizer_t *t)
 {
@@ -208,7 +201,7 @@ static tokenizer_t *tokenizer_alloc(const tokenizer_config_t *cfg, const backend
     t->D = cfg->n_levels;
     t->max_batch = max_batch;
     layout_params(t);
-    t->param = be_alloc(be, t->n_params * sizeof(float));
+    t->param = params_alloc(be, t->n_params * sizeof(float));
     be->zero(t->param, t->n_params * sizeof(float));
 
     const size_t N = (size_t)max_batch * (size_t)t->T, H = (size_t)t->H, D = (size_t)t->D, PF = (size_t)t->PF;
@@ -221,18 +214,18 @@ static tokenizer_t *tokenizer_alloc(const tokenizer_config_t *cfg, const backend
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += (sizes[i] + 15) & ~(size_t)15;
     t->act_floats = total;
-    t->act = be_alloc(be, total * sizeof(float));
+    t->act = params_alloc(be, total * sizeof(float));
     be->zero(t->act, total * sizeof(float));
     size_t off = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *ptrs[i] = t->act + off;
         off += (sizes[i] + 15) & ~(size_t)15;
     }
-    t->codes = be_alloc(be, N * sizeof(int));
-    t->pos_ids = be_alloc(be, N * sizeof(int));
+    t->codes = params_alloc(be, N * sizeof(int));
+    t->pos_ids = params_alloc(be, N * sizeof(int));
     const int K = cfg->patch + 2 * cfg->margin;
     size_t scr = be->conv2d_scratch_size(cfg->px, cfg->px, cfg->channels, K, cfg->patch, cfg->margin);
-    t->scratch = be_alloc(be, (scr ? scr : 16) * sizeof(float));
+    t->scratch = params_alloc(be, (scr ? scr : 16) * sizeof(float));
     t->host_codes = xmalloc(N * sizeof(int));
     for (size_t n = 0; n < N; n++) t->host_codes[n] = (int)(n % (size_t)t->T);
     be->to_device(t->pos_ids, t->host_codes, N * sizeof(int));
@@ -253,12 +246,12 @@ static void build_disc_pooling(tokenizer_t *t)
     float *host = render_disc_pooling(cfg->board_size, cfg->px, cfg->channels, &t->Q);
     if (!host) die("tokenizer: no frame geometry for %d px", cfg->px);
     const backend_t *be = t->be;
-    t->R = be_alloc(be, (size_t)t->Q * F * sizeof(float));
+    t->R = params_alloc(be, (size_t)t->Q * F * sizeof(float));
     be->to_device(t->R, host, (size_t)t->Q * F * sizeof(float));
     free(host);
     const size_t B = (size_t)t->max_batch, Q = (size_t)t->Q;
     size_t total = ((B * F + 15) & ~(size_t)15) * 2 + ((B * Q + 15) & ~(size_t)15) * 3 + B;
-    float *blk = be_alloc(be, total * sizeof(float));
+    float *blk = params_alloc(be, total * sizeof(float));
     be->zero(blk, total * sizeof(float));
     t->yimg = blk;
     t->dyimg = t->yimg + ((B * F + 15) & ~(size_t)15);
@@ -275,9 +268,9 @@ static void tokenizer_alloc_train(tokenizer_t *t)
     if (t->grad) return;
     const backend_t *be = t->be;
     size_t bytes = t->n_params * sizeof(float);
-    t->grad = be_alloc(be, bytes);
-    t->m = be_alloc(be, bytes);
-    t->v = be_alloc(be, bytes);
+    t->grad = params_alloc(be, bytes);
+    t->m = params_alloc(be, bytes);
+    t->v = params_alloc(be, bytes);
     be->zero(t->grad, bytes);
     be->zero(t->m, bytes);
     be->zero(t->v, bytes);
@@ -288,7 +281,7 @@ static void tokenizer_alloc_train(tokenizer_t *t)
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += (sizes[i] + 15) & ~(size_t)15;
     t->dact_floats = total;
-    t->dact = be_alloc(be, total * sizeof(float));
+    t->dact = params_alloc(be, total * sizeof(float));
     size_t off = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         *ptrs[i] = t->dact + off;
@@ -335,14 +328,9 @@ tokenizer_t *tokenizer_build_from_file(const char *path, const backend_t *be, in
 
 void tokenizer_save(const tokenizer_t *t, const char *path, int argc, char *const *argv)
 {
-    weights_writer_t *w = weights_writer_new(TOKENIZER_ARCH);
-    weights_writer_set_command(w, argc, argv);
-    weights_writer_set_name(w, "videogo frame tokenizer");
+    weights_writer_t *w = params_writer_new(TOKENIZER_ARCH, "videogo frame tokenizer", argc, argv);
     tokenizer_config_write(w, &t->cfg);
-    params_save(w, t->be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param);
-    char err[WEIGHTS_ERR_LEN];
-    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
-    weights_writer_free(w);
+    params_writer_finish(w, path, t->be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param);
 }
 
 void tokenizer_free(tokenizer_t *t)

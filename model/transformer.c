@@ -167,13 +167,6 @@ int ar_image_tokens(const ar_t *m)
 
 /* ---- construction -------------------------------------------------------------------- */
 
-static void *be_alloc(const backend_t *be, size_t bytes)
-{
-    void *p = be->alloc(bytes ? bytes : 64);
-    if (!p) die("out of %s backend memory (%zu bytes): use a smaller --batch or preset", be->name, bytes);
-    return p;
-}
-
 /* Parameter order: tok_emb, pos_emb, then per layer 6 tensors, then out_norm, head. */
 enum { P_EMB = 0, P_POS = 1, P_LAYER0 = 2 };
 enum { L_ATTN_NORM, L_QKV, L_ATTN_OUT, L_MLP_NORM, L_MLP_UP, L_MLP_DOWN, L_N };
@@ -219,16 +212,6 @@ static void layout(ar_t *m)
     m->n_params = off;
 }
 
-static size_t carve(float *blk, float **const *ptrs, const size_t *sizes, size_t n)
-{
-    size_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (blk) *ptrs[i] = blk + off;
-        off += (sizes[i] + 15) & ~(size_t)15;
-    }
-    return off;
-}
-
 static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch)
 {
     char err[256];
@@ -259,7 +242,7 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     m->G = cfg->n_img_levels;
     if (cfg->horizon > 0 && cfg->n_ldm_levels > m->G) m->G = cfg->n_ldm_levels;
     layout(m);
-    m->param = be_alloc(be, m->n_params * sizeof(float));
+    m->param = params_alloc(be, m->n_params * sizeof(float));
     be->zero(m->param, m->n_params * sizeof(float));
 
     const size_t N = (size_t)max_batch * m->L, C = (size_t)m->C, F = (size_t)m->F, NL = (size_t)cfg->layers;
@@ -271,12 +254,12 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
                       &m->qkv, &m->h13, &m->sw,  &m->att,  &m->lnf, &m->rstdf, &m->logits,
                       &m->tmp, &m->losses, &m->cache};
     const size_t np = sizeof sizes / sizeof sizes[0];
-    m->act_floats = carve(NULL, ptrs, sizes, np);
-    m->act = be_alloc(be, m->act_floats * sizeof(float));
+    m->act_floats = params_carve(NULL, ptrs, sizes, np);
+    m->act = params_alloc(be, m->act_floats * sizeof(float));
     be->zero(m->act, m->act_floats * sizeof(float));
-    carve(m->act, ptrs, sizes, np);
+    params_carve(m->act, ptrs, sizes, np);
     const size_t nid = (size_t)(m->G + 1 + m->n_calls) * N;
-    m->ids = be_alloc(be, nid * sizeof(int));
+    m->ids = params_alloc(be, nid * sizeof(int));
     m->host_ids = xcalloc(nid, sizeof(int));
     m->host_losses = xmalloc((size_t)m->n_calls * N * sizeof(float));
     m->host_logits = xmalloc(N * (size_t)m->NO * sizeof(float));
@@ -341,14 +324,9 @@ ar_t *ar_build_from_file(const char *path, const backend_t *be, int max_batch)
 
 void ar_save(const ar_t *m, const char *path, int argc, char *const *argv)
 {
-    weights_writer_t *w = weights_writer_new(AR_ARCH);
-    weights_writer_set_command(w, argc, argv);
-    weights_writer_set_name(w, "videogo autoregressive world model");
+    weights_writer_t *w = params_writer_new(AR_ARCH, "videogo autoregressive world model", argc, argv);
     ar_config_write(w, m);
-    params_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param);
-    char err[WEIGHTS_ERR_LEN];
-    if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
-    weights_writer_free(w);
+    params_writer_finish(w, path, m->be, m->params, m->n_tensors, m->n_params, m->param);
 }
 
 void ar_free(ar_t *m)
@@ -569,9 +547,9 @@ static void alloc_train(ar_t *m)
     if (m->grad) return;
     const backend_t *be = m->be;
     size_t bytes = m->n_params * sizeof(float);
-    m->grad = be_alloc(be, bytes);
-    m->m = be_alloc(be, bytes);
-    m->v = be_alloc(be, bytes);
+    m->grad = params_alloc(be, bytes);
+    m->m = params_alloc(be, bytes);
+    m->v = params_alloc(be, bytes);
     be->zero(m->m, bytes);
     be->zero(m->v, bytes);
     const size_t N = (size_t)m->max_batch * m->L, C = (size_t)m->C, F = (size_t)m->F;
@@ -580,10 +558,10 @@ static void alloc_train(ar_t *m)
                       be->attention_scratch_size(&d)};
     float **ptrs[] = {&m->dres, &m->dln, &m->dqkv, &m->dao, &m->dh13, &m->dsw, &m->dlogits, &m->scratch};
     const size_t np = sizeof sizes / sizeof sizes[0];
-    size_t tot = carve(NULL, ptrs, sizes, np);
-    m->dact = be_alloc(be, tot * sizeof(float));
+    size_t tot = params_carve(NULL, ptrs, sizes, np);
+    m->dact = params_alloc(be, tot * sizeof(float));
     be->zero(m->dact, tot * sizeof(float));
-    carve(m->dact, ptrs, sizes, np);
+    params_carve(m->dact, ptrs, sizes, np);
 }
 
 void ar_zero_grad(ar_t *m)
