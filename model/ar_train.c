@@ -376,7 +376,6 @@ int cmd_train_ar(int argc, char **argv)
     }
     const backend_t *be = backend_cpu();
     be->set_threads(enc_threads ? enc_threads : threads);
-    char err[1024];
     int cmd_argc;
     char **cmd = train_command(argc, argv, &cmd_argc);
 
@@ -393,11 +392,7 @@ int cmd_train_ar(int argc, char **argv)
         ldm = ldm_build_from_file(ldm_path, be, 64);
     }
 
-    dataset_t *val_ds = dataset_open(val_path, err, sizeof err);
-    if (!val_ds) die("%s\nhint: build the shards with `videogo data build`", err);
-    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
-    dataset_t *train_ds = dataset_open(train_path, err, sizeof err);
-    if (!train_ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    dataset_t *val_ds = train_open_shard(val_path, 0), *train_ds = train_open_shard(train_path, 1);
     if (dataset_info(train_ds)->board_size != (uint32_t)tok->cfg.board_size)
         die("%s: board size %u, the tokenizer reads %d", train_path, dataset_info(train_ds)->board_size,
             tok->cfg.board_size);
@@ -470,15 +465,8 @@ int cmd_train_ar(int argc, char **argv)
                       (unsigned long long)st.shuffle_seed, threads, games_pct, resume ? "true" : "false", m->n_params, tok_sha,
                       ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
-    db_t *db = NULL;
-    int64_t run_id = -1;
-    if (use_db) {
-        train_mkdir_parent(db_path);
-        db = db_open(db_path, err, (int)sizeof err);
-        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
-        run_id = db_train_run_begin(db, video_only ? "ar-video" : "ar", config_json, resume ? "resumed" : NULL);
-        if (run_id < 0) die("%s: %s", db_path, db_error(db));
-    }
+    int64_t run_id;
+    db_t *db = train_db_begin(use_db, db_path, video_only ? "ar-video" : "ar", config_json, resume, &run_id);
     fprintf(stderr,
             "ar %s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
             "%ld steps; %llu training / %llu validation examples\n",
@@ -540,12 +528,7 @@ int cmd_train_ar(int argc, char **argv)
             t_ckpt = now;
         }
     }
-    if (db) {
-        char hex[65];
-        train_weights_sha256(out, hex);
-        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
-        db_close(db);
-    }
+    train_db_end(db, run_id, (long)st.step >= steps, out);
     fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
     free(tokens);
     free(tr.idx), free(va.idx);

@@ -308,15 +308,10 @@ int cmd_train_ldm(int argc, char **argv)
     }
     const backend_t *be = backend_cpu();
     be->set_threads(threads);
-    char err[1024];
     int cmd_argc;
     char **cmd = train_command(argc, argv, &cmd_argc);
 
-    dataset_t *val = dataset_open(val_path, err, sizeof err);
-    if (!val) die("%s\nhint: build the shards with `videogo data build`", err);
-    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
-    dataset_t *ds = dataset_open(train_path, err, sizeof err);
-    if (!ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    dataset_t *val = train_open_shard(val_path, 0), *ds = train_open_shard(train_path, 1);
 
     if (eval_only) {
         ldm_t *l = ldm_build_from_file(eval_only, be, 64);
@@ -383,15 +378,8 @@ int cmd_train_ldm(int argc, char **argv)
                       lr_max, warmup, (unsigned long long)st.shuffle_seed, threads, resume ? "true" : "false",
                       l->n_params);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
-    db_t *db = NULL;
-    int64_t run_id = -1;
-    if (use_db) {
-        train_mkdir_parent(db_path);
-        db = db_open(db_path, err, (int)sizeof err);
-        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
-        run_id = db_train_run_begin(db, "ldm", config_json, resume ? "resumed" : NULL);
-        if (run_id < 0) die("%s: %s", db_path, db_error(db));
-    }
+    int64_t run_id;
+    db_t *db = train_db_begin(use_db, db_path, "ldm", config_json, resume, &run_id);
     fprintf(stderr, "ldm %s: %d px, P %d, %d tokens/frame, H %d, C %d, %d heads, codebook %ld, %zu params; batch %d, "
                     "%ld steps\n",
             cfg->preset, cfg->px, cfg->patch, l->T, H, cfg->width, cfg->heads, ldm_codebook(cfg), l->n_params, batch,
@@ -460,12 +448,7 @@ int cmd_train_ldm(int argc, char **argv)
             t_ckpt = now;
         }
     }
-    if (db) {
-        char hex[65];
-        train_weights_sha256(out, hex);
-        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
-        db_close(db);
-    }
+    train_db_end(db, run_id, (long)st.step >= steps, out);
     fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
     free(rgb);
     render_ctx_free(ctx);

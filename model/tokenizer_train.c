@@ -381,16 +381,11 @@ int cmd_train_tokenizer(int argc, char **argv)
     }
     const backend_t *be = backend_cpu();
     be->set_threads(threads);
-    char err[1024];
     /* the command recorded in weights and checkpoints */
-    char **cmd = xmalloc(((size_t)argc + 2) * sizeof(char *));
-    cmd[0] = "videogo";
-    cmd[1] = "train";
-    for (int i = 0; i < argc; i++) cmd[i + 2] = argv[i];
-    const int cmd_argc = argc + 2;
+    int cmd_argc;
+    char **cmd = train_command(argc, argv, &cmd_argc);
 
-    dataset_t *val = dataset_open(val_path, err, sizeof err);
-    if (!val) die("%s\nhint: build the shards with `videogo data build`", err);
+    dataset_t *val = train_open_shard(val_path, 0);
 
     if (eval_only) {
         tokenizer_t *t = tokenizer_build_from_file(eval_only, be, 64);
@@ -417,9 +412,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     snprintf(ckpt_buf, sizeof ckpt_buf, "runs/tokenizer-%s.ckpt", preset);
     if (!out) out = out_buf;
     if (!ckpt) ckpt = ckpt_buf;
-    if (dataset_path_forbidden(train_path)) die("%s is a gobench9 (held-out) path: never train on it", train_path);
-    dataset_t *ds = dataset_open(train_path, err, sizeof err);
-    if (!ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    dataset_t *ds = train_open_shard(train_path, 1);
 
     tokenizer_t *t;
     checkpoint_state_t st = {0};
@@ -482,15 +475,8 @@ int cmd_train_tokenizer(int argc, char **argv)
              (double)cfg->disc_weight, batch, steps, lr_max, warmup,
              (double)cfg->l1_weight, random_frac, (unsigned long long)st.shuffle_seed, threads,
              resume ? "true" : "false", t->n_params);
-    db_t *db = NULL;
-    int64_t run_id = -1;
-    if (use_db) {
-        train_mkdir_parent(db_path);
-        db = db_open(db_path, err, (int)sizeof err);
-        if (!db) die("%s\nhint: --db FILE, or --no-db", err);
-        run_id = db_train_run_begin(db, "tokenizer", config_json, resume ? "resumed" : NULL);
-        if (run_id < 0) die("%s: %s", db_path, db_error(db));
-    }
+    int64_t run_id;
+    db_t *db = train_db_begin(use_db, db_path, "tokenizer", config_json, resume, &run_id);
     fprintf(stderr,
             "tokenizer %s: %d px, P %d, margin %d, %d tokens, H %d, codebook %ld, disc %g, %zu params; batch %d, "
             "%ld steps\n",
@@ -567,12 +553,7 @@ int cmd_train_tokenizer(int argc, char **argv)
             t_ckpt = now;
         }
     }
-    if (db) {
-        char hex[65];
-        train_weights_sha256(out, hex);
-        db_train_run_end(db, run_id, (long)st.step >= steps ? "done" : "stopped", out, hex[0] ? hex : NULL);
-        db_close(db);
-    }
+    train_db_end(db, run_id, (long)st.step >= steps, out);
     fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
     free(rgb);
     render_ctx_free(smp.ctx);

@@ -6,7 +6,11 @@
 #ifndef VIDEOGO_MODEL_TRAIN_H
 #define VIDEOGO_MODEL_TRAIN_H
 
+#include <stdint.h>
+
+#include "eval/db.h"
 #include "model/weights.h"
+#include "render/dataset.h"
 
 int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
 int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
@@ -35,5 +39,15 @@ void train_sched_write(weights_writer_t *w, const train_sched_t *s, double elaps
 void train_sched_read(const weights_t *w, train_sched_t *s, double *elapsed_s);
 /* "videogo" "train" argv[0..argc) as a new array (free() it) for weights_writer_set_command. */
 char **train_command(int argc, char **argv, int *cmd_argc);
+/* Opens a shard (a training one, train != 0, is refused on a gobench9 path); dies with the
+ * `videogo data build` hint. */
+dataset_t *train_open_shard(const char *path, int train);
+/* NULL without use_db; else opens db_path (creating its folder) and begins a run of net with
+ * the configuration JSON (*run_id); dies with a hint (--db FILE, or --no-db). */
+db_t *train_db_begin(int use_db, const char *db_path, const char *net, const char *config_json, int resume,
+                     int64_t *run_id);
+/* Ends the run as "done" or "stopped" with the weights file and its SHA-256, closes db (NULL:
+ * nothing). */
+void train_db_end(db_t *db, int64_t run_id, int done, const char *weights);
 
 #endif

@@ -122,3 +122,35 @@ char **train_command(int argc, char **argv, int *cmd_argc)
     *cmd_argc = argc + 2;
     return cmd;
 }
+
+dataset_t *train_open_shard(const char *path, int train)
+{
+    char err[1024];
+    if (train && dataset_path_forbidden(path)) die("%s is a gobench9 (held-out) path: never train on it", path);
+    dataset_t *ds = dataset_open(path, err, sizeof err);
+    if (!ds) die("%s\nhint: build the shards with `videogo data build`", err);
+    return ds;
+}
+
+db_t *train_db_begin(int use_db, const char *db_path, const char *net, const char *config_json, int resume,
+                     int64_t *run_id)
+{
+    *run_id = -1;
+    if (!use_db) return NULL;
+    char err[1024];
+    train_mkdir_parent(db_path);
+    db_t *db = db_open(db_path, err, (int)sizeof err);
+    if (!db) die("%s\nhint: --db FILE, or --no-db", err);
+    *run_id = db_train_run_begin(db, net, config_json, resume ? "resumed" : NULL);
+    if (*run_id < 0) die("%s: %s", db_path, db_error(db));
+    return db;
+}
+
+void train_db_end(db_t *db, int64_t run_id, int done, const char *weights)
+{
+    if (!db) return;
+    char hex[65];
+    train_weights_sha256(weights, hex);
+    db_train_run_end(db, run_id, done ? "done" : "stopped", weights, hex[0] ? hex : NULL);
+    db_close(db);
+}
