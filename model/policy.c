@@ -557,6 +557,7 @@ typedef struct {
     bool cache_valid;
     uint64_t cache_key;
     float cache_probs[POLICY_MOVES];
+    player_t *cleanup;   /* the random player, for its clean-up moves */
 } learned_ctx_t;
 
 void policy_player_opts_default(policy_player_opts_t *o)
@@ -599,34 +600,20 @@ static int learned_probs(learned_ctx_t *c, const game_t *g, stone_t color, uint6
     return 0;
 }
 
-/* A move against the opponent's dead stones (status from deadstones_estimate): among the
- * candidate liberties of those stones, a capture first, then a move that is not a
- * self-atari, then any; VERTEX_PASS when there is none. */
-static int cleanup_move(const game_t *g, stone_t color, const uint8_t *status, rng_t *rng)
+/* A move against the opponent's dead stones, or VERTEX_PASS when there is none. The random
+ * player (engine/player_random.c) already knows how (among the legal liberties of the stones
+ * the estimate calls dead: a capture first, then a move that is not a self-atari, then any),
+ * so it is asked in GENMOVE_CLEANUP mode, seeded by the position; what it answers when it has
+ * no such move (a random move) is recognised by not touching a dead stone. */
+static int cleanup_move(learned_ctx_t *c, const game_t *g, stone_t color, const uint8_t *status, uint64_t seed)
 {
     const board_t *b = &g->board;
-    int np = board_points(b);
-    uint8_t seen[BOARD_POINTS] = {0};
-    int tier[3][BOARD_POINTS], nt[3] = {0, 0, 0};
-    stone_t opp = stone_other(color);
-    for (int p = 0; p < np; p++) {
-        if (b->stones[p] != opp || status[p] != STATUS_DEAD) continue;
-        int nb[4], k = board_neighbors(b, p, nb);
-        for (int i = 0; i < k; i++) {
-            int q = nb[i];
-            if (seen[q] || b->stones[q] != STONE_EMPTY) continue;
-            seen[q] = 1;
-            if (!candidate_ok(g, color, q)) continue;
-            board_t t = *b;
-            int n_cap = 0, libs = 0;
-            board_play(&t, color, q, NULL, &n_cap);
-            board_group(&t, q, NULL, &libs);
-            int k2 = n_cap > 0 ? 0 : libs >= 2 ? 1 : 2;
-            tier[k2][nt[k2]++] = q;
-        }
-    }
-    for (int k = 0; k < 3; k++)
-        if (nt[k]) return tier[k][rng_below(rng, (uint32_t)nt[k])];
+    int p = VERTEX_PASS, nb[4];
+    c->cleanup->seed(c->cleanup, seed);
+    if (c->cleanup->genmove(c->cleanup, g, color, GENMOVE_CLEANUP, &p) != 0 || p < 0) return VERTEX_PASS;
+    int k = board_neighbors(b, p, nb);
+    for (int i = 0; i < k; i++)
+        if (b->stones[nb[i]] == stone_other(color) && status[nb[i]] == STATUS_DEAD) return p;
     return VERTEX_PASS;
 }
 
@@ -670,8 +657,7 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     *point = VERTEX_PASS;
     if (color != STONE_BLACK && color != STONE_WHITE) return 0;
     uint64_t base = mode == GENMOVE_REGRESS ? REGRESS_SEED : c->o.seed;
-    rng_t rng;
-    rng_seed(&rng, position_seed(base, g, color) ^ 0x636c65616e7570ULL); /* cleanup / fallback choices */
+    uint64_t aux = position_seed(base, g, color) ^ 0x636c65616e7570ULL; /* cleanup / fallback choices */
 
     int cand[BOARD_POINTS], n = 0;
     for (int p = 0; p < np; p++)
@@ -687,11 +673,11 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     bool opp_passed = g->n_moves > 0 && g->moves[g->n_moves - 1].point == VERTEX_PASS &&
                       g->moves[g->n_moves - 1].color == stone_other(color);
     if (opp_passed && (judge(j, g, color)->margin > 0 || j->settled)) {
-        if (mode == GENMOVE_CLEANUP && j->opp_dead) *point = cleanup_move(g, color, j->status, &rng);
+        if (mode == GENMOVE_CLEANUP && j->opp_dead) *point = cleanup_move(c, g, color, j->status, aux);
         return 0;
     }
     if (mode == GENMOVE_CLEANUP && judge(j, g, color)->opp_dead) {
-        int q = cleanup_move(g, color, j->status, &rng);
+        int q = cleanup_move(c, g, color, j->status, aux);
         if (q != VERTEX_PASS) {
             *point = q;
             return 0;
@@ -703,6 +689,8 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
                             "on %dx%d\n", c->pol->size, c->pol->size, b->size, b->size);
             c->warned_size = true;
         }
+        rng_t rng;
+        rng_seed(&rng, aux);
         *point = cand[rng_below(&rng, (uint32_t)n)];
         return 0;
     }
@@ -715,7 +703,7 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
         /* the model would pass: first capture dead stones; pass only when nothing is left to
          * gain and the mover is not behind */
         if (judge(j, g, color)->opp_dead) {
-            int q = cleanup_move(g, color, j->status, &rng);
+            int q = cleanup_move(c, g, color, j->status, aux);
             if (q != VERTEX_PASS) {
                 *point = q;
                 return 0;
@@ -783,7 +771,10 @@ static void learned_free(player_t *self)
 {
     if (!self) return;
     learned_ctx_t *c = self->ctx;
-    if (c) policy_free(c->pol);
+    if (c) {
+        policy_free(c->pol);
+        if (c->cleanup) c->cleanup->free(c->cleanup);
+    }
     free(c);
     free(self);
 }
@@ -795,6 +786,7 @@ player_t *policy_player_new(policy_t *pol, const policy_player_opts_t *o)
     learned_ctx_t *c = xcalloc(1, sizeof *c);
     c->pol = pol;
     c->o = *o;
+    c->cleanup = player_random_new(o->seed);
     if (c->o.rollouts < 1) c->o.rollouts = 1;
     if (c->o.rollouts > pol->K) c->o.rollouts = pol->K;
     pl->name = "learned";

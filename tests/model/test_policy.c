@@ -17,6 +17,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,35 +504,39 @@ START_TEST(test_gtp_imagine)
 }
 END_TEST
 
+/* Runs the shell command made from fmt as `( command ) > TMP/out.txt` (put 2>&1 inside to
+ * keep stderr too), reads that output into out (NUL-terminated) and returns the exit status
+ * (-1 when the command did not exit normally). */
+__attribute__((format(printf, 3, 4)))
+static int sh(char *out, size_t outlen, const char *fmt, ...)
+{
+    char cmd[4096], wrapped[4096 + 512], path[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof path, "%s/out.txt", tmpdir);
+    snprintf(wrapped, sizeof wrapped, "( %s ) > %s", cmd, path);
+    int rc = system(wrapped);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, outlen - 1, f) : 0;
+    out[n] = '\0';
+    if (f) fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 /* `videogo eval gobench --weights DIR/ar-9x9.gguf` on a few positions, and the gtp CLI. */
 START_TEST(test_cli)
 {
     const char *bin = getenv("VIDEOGO_BIN"), *data = getenv("VIDEOGO_DATA");
     if (!bin || !data) return;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "%s eval gobench --weights %s/ar-9x9.gguf --set %s/gobench9/dev.jsonl --limit 12 --no-db --quiet "
-             "> %s/eval.txt 2>&1",
-             bin, dir5, data, tmpdir);
-    int rc = system(cmd);
-    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
-    FILE *f = fopen(cmd, "r");
-    char buf[8192] = "";
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
+    char buf[8192];
+    int rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --set %s/gobench9/dev.jsonl --limit 12 "
+                "--no-db --quiet 2>&1", bin, dir5, data);
     ck_assert_msg(rc == 0 && strstr(buf, "legal rate") && strstr(buf, "positions 12"), "rc %d: %s", rc, buf);
     /* the player as it plays: legal by construction */
-    snprintf(cmd, sizeof cmd,
-             "%s eval gobench --player learned-play --rollouts 2 --weights %s --set %s/gobench9/dev.jsonl --limit 6 "
-             "--no-db --quiet > %s/eval.txt 2>&1",
-             bin, dir5, data, tmpdir);
-    rc = system(cmd);
-    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
-    f = fopen(cmd, "r");
-    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
+    rc = sh(buf, sizeof buf, "%s eval gobench --player learned-play --rollouts 2 --weights %s --set "
+            "%s/gobench9/dev.jsonl --limit 6 --no-db --quiet 2>&1", bin, dir5, data);
     ck_assert_msg(rc == 0 && strstr(buf, "100.00%") && strstr(buf, "positions 6"), "rc %d: %s", rc, buf);
     /* --ablate: a video-only transformer (ar-9x9-video.gguf, its IDM idm-9x9-video.gguf, the
      * folder's LDM) beside the H = 5 one */
@@ -545,46 +550,22 @@ START_TEST(test_cli)
     snprintf(b, sizeof b, "%s/idm-9x9-video.gguf", abl);
     ck_assert_int_eq(rename(a, b), 0);
     tiny_policy_write(abl, 5, 4, NULL);
-    snprintf(cmd, sizeof cmd,
-             "%s eval gobench --weights %s/ar-9x9.gguf --ablate --set %s/gobench9/dev.jsonl --limit 6 --no-db --quiet "
-             "> %s/eval.txt 2>&1",
-             bin, abl, data, tmpdir);
-    rc = system(cmd);
-    snprintf(cmd, sizeof cmd, "%s/eval.txt", tmpdir);
-    f = fopen(cmd, "r");
-    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
+    rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --ablate --set %s/gobench9/dev.jsonl "
+            "--limit 6 --no-db --quiet 2>&1", bin, abl, data);
     ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM (--weights)") &&
                       strstr(buf, "video only 9x9-video") && strstr(buf, "59.7"),
                   "rc %d: %s", rc, buf);
     /* explicit learned player with missing weights: exit 1 with a message; default: fallback */
-    snprintf(cmd, sizeof cmd, "echo quit | %s gtp --player learned --weights-dir /nonexistent-videogo 2>%s/err.txt",
-             bin, tmpdir);
-    rc = system(cmd);
-    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
-    snprintf(cmd, sizeof cmd, "printf 'version\\nquit\\n' | VIDEOGO_WEIGHTS_DIR=/nonexistent-videogo %s gtp "
-             "2>%s/err.txt > %s/out.txt", bin, tmpdir, tmpdir);
-    rc = system(cmd);
-    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-    snprintf(cmd, sizeof cmd, "%s/out.txt", tmpdir);
-    f = fopen(cmd, "r");
-    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-    ck_assert_msg(strstr(buf, "(player random)"), "%s", buf);
+    rc = sh(buf, sizeof buf, "echo quit | %s gtp --player learned --weights-dir /nonexistent-videogo 2>&1", bin);
+    ck_assert_msg(rc == 1 && strstr(buf, "no weights"), "rc %d: %s", rc, buf);
+    rc = sh(buf, sizeof buf, "printf 'version\\nquit\\n' | VIDEOGO_WEIGHTS_DIR=/nonexistent-videogo %s gtp 2>&1", bin);
+    ck_assert_msg(rc == 0 && strstr(buf, "using --player random") && strstr(buf, "(player random)"), "%s", buf);
     /* the learned player from a folder, both colours, kgs-genmove_cleanup and analysis */
-    snprintf(cmd, sizeof cmd,
-             "printf 'version\\ngenmove b\\ngenmove w\\nkgs-genmove_cleanup b\\nkata-analyze w 0\\nquit\\n' | "
-             "%s gtp --weights-dir %s --rollouts 2 --seed 3 > %s/out.txt 2>/dev/null", bin, dir5, tmpdir);
-    rc = system(cmd);
-    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-    snprintf(cmd, sizeof cmd, "%s/out.txt", tmpdir);
-    f = fopen(cmd, "r");
-    n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-    ck_assert_msg(strstr(buf, "(player learned)") && strstr(buf, "info move ") && !strstr(buf, "?"), "%s", buf);
+    rc = sh(buf, sizeof buf,
+            "printf 'version\\ngenmove b\\ngenmove w\\nkgs-genmove_cleanup b\\nkata-analyze w 0\\nquit\\n' | "
+            "%s gtp --weights-dir %s --rollouts 2 --seed 3 2>/dev/null", bin, dir5);
+    ck_assert_msg(rc == 0 && strstr(buf, "(player learned)") && strstr(buf, "info move ") && !strstr(buf, "?"), "%s",
+                  buf);
 }
 END_TEST
 
@@ -600,17 +581,11 @@ START_TEST(test_match_gnugo)
         fprintf(stderr, "test_match_gnugo: skipped (no gnugo or no VIDEOGO_BIN)\n");
         return;
     }
-    char cmd[4096], path[400], buf[8192];
-    snprintf(cmd, sizeof cmd,
-             "%s match --black '%s gtp --weights-dir %s --rollouts 2 --seed 1' --white '%s --mode gtp --level 1 "
-             "--chinese-rules' --games 1 --db %s/match.db > %s/match.txt 2>&1",
-             bin, bin, dir5, gnugo, tmpdir, tmpdir);
-    int rc = system(cmd);
-    snprintf(path, sizeof path, "%s/match.txt", tmpdir);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
+    char buf[8192];
+    int rc = sh(buf, sizeof buf,
+                "%s match --black '%s gtp --weights-dir %s --rollouts 2 --seed 1' --white '%s --mode gtp --level 1 "
+                "--chinese-rules' --games 1 --db %s/match.db 2>&1",
+                bin, bin, dir5, gnugo, tmpdir);
     ck_assert_msg(rc == 0 && strstr(buf, "by passes") && strstr(buf, "1 of 1 games recorded"), "rc %d: %s", rc, buf);
 }
 END_TEST

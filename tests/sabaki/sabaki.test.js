@@ -100,19 +100,26 @@ async function analyzeThenAbort(controller, name, args, want, floatWinrate) {
   return infos
 }
 
-async function randomSession() {
-  const controller = new gtp.Controller(bin, ['gtp', '--player', 'random', '--seed', '7'])
+// Starts `videogo <args>` and sends Sabaki's start-up commands at once (pipelined); returns
+// the controller, a send function, the engine's stderr lines and the four answers.
+async function startEngine(args, ms, label) {
+  const controller = new gtp.Controller(bin, args)
   const stderr = []
   controller.on('stderr', ({content}) => stderr.push(content))
   controller.start()
-  const send = (name, ...args) => controller.sendCommand({name, args})
-
-  // 1. start-up, pipelined like Sabaki
-  const [name, version, protocol, list] = await withTimeout(
+  const send = (name, ...a) => controller.sendCommand({name, args: a})
+  const answers = await withTimeout(
     Promise.all(['name', 'version', 'protocol_version', 'list_commands'].map(n => send(n))),
-    10000,
-    'start-up commands'
+    ms,
+    `${label}start-up commands`
   )
+  return {controller, send, stderr, answers}
+}
+
+async function randomSession() {
+  // 1. start-up, pipelined like Sabaki
+  const {controller, send, stderr, answers} = await startEngine(['gtp', '--player', 'random', '--seed', '7'], 10000, '')
+  const [name, version, protocol, list] = answers
   assert.strictEqual(name.content, 'videogo')
   assert.ok(version.content.length > 0)
   assert.strictEqual(protocol.content, '2')
@@ -193,17 +200,9 @@ async function randomSession() {
 
 // The learned player from a weights folder, driven as Sabaki drives an engine.
 async function learnedSession(dir, label, full) {
-  const controller = new gtp.Controller(bin, ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7'])
-  const stderr = []
-  controller.on('stderr', ({content}) => stderr.push(content))
-  controller.start()
-  const send = (name, ...args) => controller.sendCommand({name, args})
-
-  const [name, version, protocol, list] = await withTimeout(
-    Promise.all(['name', 'version', 'protocol_version', 'list_commands'].map(n => send(n))),
-    60000,
-    `${label}: start-up commands`
-  )
+  const args = ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7']
+  const {controller, send, stderr, answers} = await startEngine(args, 60000, `${label}: `)
+  const [name, version, protocol, list] = answers
   assert.strictEqual(name.content, 'videogo')
   assert.ok(/player learned/.test(version.content), `${label}: version ${version.content}`)
   assert.strictEqual(protocol.content, '2')
