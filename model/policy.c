@@ -228,20 +228,16 @@ static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const w
     for (int i = 0; idm_tok_keys[i] && !idm_tok; i++) idm_tok = recorded_hash(wi, idm_tok_keys[i]);
     for (int i = 0; idm_ldm_keys[i] && !idm_ldm; i++) idm_ldm = recorded_hash(wi, idm_ldm_keys[i]);
 
-    if (ar_tok && !file_hash_matches(&th, ar_tok)) {
-        snprintf(err, errlen,
-                 "tokenizer mismatch: %s was trained with the tokenizer of SHA-256 %.16s..., but %s is %.16s... "
-                 "(pass the tokenizer it was trained with, or retrain the transformer)",
-                 cfg->ar_path, ar_tok, cfg->tokenizer_path, th.key[0] ? th.key : th.whole);
-        return -1;
-    }
-    if (idm_tok && !file_hash_matches(&th, idm_tok)) {
-        snprintf(err, errlen,
-                 "tokenizer mismatch: %s was trained with the tokenizer of SHA-256 %.16s..., but %s is %.16s... "
-                 "(pass the tokenizer it was trained with, or retrain the IDM)",
-                 cfg->idm_path, idm_tok, cfg->tokenizer_path, th.key[0] ? th.key : th.whole);
-        return -1;
-    }
+    const char *rec_tok[2] = {ar_tok, idm_tok}, *net_path[2] = {cfg->ar_path, cfg->idm_path};
+    static const char *const net_name[2] = {"transformer", "IDM"};
+    for (int i = 0; i < 2; i++)
+        if (rec_tok[i] && !file_hash_matches(&th, rec_tok[i])) {
+            snprintf(err, errlen,
+                     "tokenizer mismatch: %s was trained with the tokenizer of SHA-256 %.16s..., but %s is %.16s... "
+                     "(pass the tokenizer it was trained with, or retrain the %s)",
+                     net_path[i], rec_tok[i], cfg->tokenizer_path, th.key[0] ? th.key : th.whole, net_name[i]);
+            return -1;
+        }
     if (ar_ldm && idm_ldm && strcasecmp(ar_ldm, idm_ldm)) {
         snprintf(err, errlen,
                  "LDM mismatch: %s was trained on the codes of the LDM %.16s..., %s on those of %.16s... "
