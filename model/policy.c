@@ -245,22 +245,26 @@ static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const w
                  cfg->ar_path, ar_ldm, cfg->idm_path, idm_ldm);
         return -1;
     }
-    if (file_exists(cfg->ldm_path) && (ar_ldm || idm_ldm)) {
+    /* The LDM file is loaded (and so checked) only for a video-only transformer: the others
+     * imagine the codes themselves, and the folder's ldm-9x9.gguf may belong to another H. */
+    uint32_t horizon = 1;
+    if (weights_get_u32(wa, "ar.horizon", &horizon) == 0 && horizon == 0 && idm_ldm && file_exists(cfg->ldm_path)) {
         weights_t wl;
         char e[512];
         memset(&wl, 0, sizeof wl);
-        if (weights_open_flags(&wl, cfg->ldm_path, WEIGHTS_OPEN_NO_CHECKSUM, e, sizeof e) == 0) {
-            file_hash_init(&lh, cfg->ldm_path, &wl);
-            const char *rec = ar_ldm ? ar_ldm : idm_ldm;
-            bool ok = file_hash_matches(&lh, rec);
-            weights_close(&wl);
-            if (!ok) {
-                snprintf(err, errlen,
-                         "LDM mismatch: %s was trained on the codes of the LDM %.16s..., but %s is %.16s... "
-                         "(pass --ldm with the LDM it was trained with, or retrain)",
-                         ar_ldm ? cfg->ar_path : cfg->idm_path, rec, cfg->ldm_path, lh.key[0] ? lh.key : lh.whole);
-                return -1;
-            }
+        if (weights_open_flags(&wl, cfg->ldm_path, WEIGHTS_OPEN_NO_CHECKSUM, e, sizeof e)) {
+            snprintf(err, errlen, "LDM weights %s: %s", cfg->ldm_path, e);
+            return -1;
+        }
+        file_hash_init(&lh, cfg->ldm_path, &wl);
+        bool ok = file_hash_matches(&lh, idm_ldm);
+        weights_close(&wl);
+        if (!ok) {
+            snprintf(err, errlen,
+                     "LDM mismatch: %s was trained on the codes of the LDM %.16s..., but %s is %.16s... "
+                     "(pass --ldm with the LDM it was trained with, or retrain)",
+                     cfg->idm_path, idm_ldm, cfg->ldm_path, lh.key[0] ? lh.key : lh.whole);
+            return -1;
         }
     }
     if (!ar_tok) fprintf(stderr, "policy: note: %s records no tokenizer SHA-256; not checked\n", cfg->ar_path);

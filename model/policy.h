@@ -17,11 +17,12 @@
  *
  * Files (weights/README.md): the tokenizer, the transformer ("ar") and the IDM weights. The
  * transformer and the IDM record the SHA-256 of the tokenizer and of the LDM they were
- * trained with; policy_load refuses a tokenizer whose hash differs, an IDM and a transformer
- * that name different tokenizers or LDMs, and (when an LDM file is given and exists) an LDM
- * that differs. The LDM itself is not needed to play: the transformer imagines its codes.
- * A recorded hash may be either the file's own `videogo.sha256` key or the SHA-256 of the
- * whole file (sha256sum); both are accepted.
+ * trained with; policy_load refuses a tokenizer whose hash differs and an IDM and a
+ * transformer that name different LDMs. The LDM itself is not needed to play: the transformer
+ * imagines its codes. Only a video-only transformer (H = 0) loads the LDM, to encode the
+ * imagined window (x_t, x^_{t+1}, x^_{t+1}, ...) for the IDM; that LDM must then be the one
+ * the IDM records. A recorded hash may be either the file's own `videogo.sha256` key or the
+ * SHA-256 of the whole file (sha256sum); both are accepted.
  *
  * Ownership: a policy_t owns its three networks, its renderer and its buffers, allocated
  * once in policy_load (nothing is allocated per move except by the players' analysis

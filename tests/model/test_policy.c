@@ -32,7 +32,7 @@
 #include "render/render.h"
 #include "tests/model/tiny_policy.h"
 
-static char tmpdir[256], dir5[300], dir0[300], dir_other[300];
+static char tmpdir[256], dir5[300], dir0[300], dir_other[300], dir_other0[300];
 
 static policy_t *load(const char *dir, int K)
 {
@@ -389,9 +389,22 @@ START_TEST(test_hash_mismatch)
     snprintf(cfg.idm_path, sizeof cfg.idm_path, "%s/%s", dir_other, POLICY_IDM_FILE);
     ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
     ck_assert_msg(strstr(err, "mismatch"), "%s", err);
-    /* an LDM file other than the recorded one */
+    /* a video-only transformer with an LDM other than the one its IDM records */
+    policy_config_set_dir(&cfg, dir0);
+    snprintf(cfg.ldm_path, sizeof cfg.ldm_path, "%s/%s", dir_other0, POLICY_LDM_FILE);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "LDM mismatch"), "%s", err);
+    /* ... which a transformer with codes does not load, so another LDM in its folder is fine */
     policy_config_set_dir(&cfg, dir5);
     snprintf(cfg.ldm_path, sizeof cfg.ldm_path, "%s/%s", dir0, POLICY_LDM_FILE);
+    policy_t *p = policy_load(&cfg, err, sizeof err);
+    ck_assert_msg(p != NULL, "%s", err);
+    policy_free(p);
+    /* an IDM trained on another LDM's codes than the transformer */
+    char other_ldm[400];
+    snprintf(other_ldm, sizeof other_ldm, "%s/l2", tmpdir);
+    tiny_policy_write(other_ldm, 5, 1, "2222222222222222222222222222222222222222222222222222222222222222");
+    snprintf(cfg.idm_path, sizeof cfg.idm_path, "%s/%s", other_ldm, POLICY_IDM_FILE);
     ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
     ck_assert_msg(strstr(err, "LDM mismatch"), "%s", err);
     /* missing files are named */
@@ -629,10 +642,12 @@ int main(int argc, char **argv)
     snprintf(dir5, sizeof dir5, "%s/h5", tmpdir);
     snprintf(dir0, sizeof dir0, "%s/h0", tmpdir);
     snprintf(dir_other, sizeof dir_other, "%s/other", tmpdir);
+    snprintf(dir_other0, sizeof dir_other0, "%s/other0", tmpdir);
     tiny_policy_write(dir5, 5, 1, NULL);
     if (!match) {
         tiny_policy_write(dir0, 0, 2, NULL);
         tiny_policy_write(dir_other, 5, 77, NULL);
+        tiny_policy_write(dir_other0, 0, 78, NULL);
     }
     SRunner *sr = srunner_create(suite(match));
     srunner_run_all(sr, CK_NORMAL);
