@@ -264,48 +264,36 @@ int cmd_train_ldm(int argc, char **argv)
     double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
     train_sched_t ro = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            train_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--resume")) { resume = 1; continue; }
-        if (!strcmp(a, "--no-db")) { use_db = 0; continue; }
-        if (!v) {
-            fprintf(stderr, "videogo train ldm: unknown option or missing value: %s\n", a);
-            train_usage(stderr);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--preset")) preset = v;
-        else if (!strcmp(a, "--horizon")) horizon = train_parse_int(v, a, 1, LDM_MAX_HORIZON);
-        else if (!strcmp(a, "--width")) width = train_parse_int(v, a, 1, 65536);
-        else if (!strcmp(a, "--disc")) disc = train_parse_double(v, a);
-        else if (!strcmp(a, "--train")) train_path = v;
-        else if (!strcmp(a, "--val")) val_path = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--ckpt")) ckpt = v;
-        else if (!strcmp(a, "--steps")) steps = train_parse_int(v, a, 1, 2000000000), ro.given_steps = 1;
-        else if (!strcmp(a, "--minutes")) minutes = train_parse_double(v, a);
-        else if (!strcmp(a, "--stop-at")) stop_at = train_parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--batch")) batch = train_parse_int(v, a, 1, 4096), ro.given_batch = 1;
-        else if (!strcmp(a, "--lr")) lr_max = train_parse_double(v, a), ro.given_lr = 1;
-        else if (!strcmp(a, "--warmup")) warmup = train_parse_int(v, a, 0, 100000000), ro.given_warmup = 1;
-        else if (!strcmp(a, "--seed")) seed = (uint64_t)strtoull(v, NULL, 0);
-        else if (!strcmp(a, "--threads")) threads = train_parse_int(v, a, 1, 256);
-        else if (!strcmp(a, "--ckpt-every")) ckpt_every = train_parse_double(v, a);
-        else if (!strcmp(a, "--eval-every")) eval_every = train_parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--eval-windows")) eval_windows = train_parse_int(v, a, 1, 1000000);
-        else if (!strcmp(a, "--log-every")) log_every = train_parse_int(v, a, 1, 2000000000);
-        else if (!strcmp(a, "--db")) db_path = v;
-        else if (!strcmp(a, "--eval")) eval_only = v;
-        else {
-            fprintf(stderr, "videogo train ldm: unknown option %s\n", a);
-            train_usage(stderr);
-            return 2;
-        }
-    }
+    int no_db = 0;
+    const train_opt_t opts[] = {
+        {"--resume", TRAIN_OPT_FLAG, &resume, 0, 0, NULL},
+        {"--no-db", TRAIN_OPT_FLAG, &no_db, 0, 0, NULL},
+        {"--preset", TRAIN_OPT_STR, &preset, 0, 0, NULL},
+        {"--horizon", TRAIN_OPT_INT, &horizon, 1, LDM_MAX_HORIZON, NULL},
+        {"--width", TRAIN_OPT_INT, &width, 1, 65536, NULL},
+        {"--disc", TRAIN_OPT_DOUBLE, &disc, 0, 0, NULL},
+        {"--train", TRAIN_OPT_STR, &train_path, 0, 0, NULL},
+        {"--val", TRAIN_OPT_STR, &val_path, 0, 0, NULL},
+        {"--out", TRAIN_OPT_STR, &out, 0, 0, NULL},
+        {"--ckpt", TRAIN_OPT_STR, &ckpt, 0, 0, NULL},
+        {"--steps", TRAIN_OPT_LONG, &steps, 1, 2000000000, &ro.given_steps},
+        {"--minutes", TRAIN_OPT_DOUBLE, &minutes, 0, 0, NULL},
+        {"--stop-at", TRAIN_OPT_LONG, &stop_at, 1, 2000000000, NULL},
+        {"--batch", TRAIN_OPT_INT, &batch, 1, 4096, &ro.given_batch},
+        {"--lr", TRAIN_OPT_DOUBLE, &lr_max, 0, 0, &ro.given_lr},
+        {"--warmup", TRAIN_OPT_INT, &warmup, 0, 100000000, &ro.given_warmup},
+        {"--seed", TRAIN_OPT_U64, &seed, 0, 0, NULL},
+        {"--threads", TRAIN_OPT_INT, &threads, 1, 256, NULL},
+        {"--ckpt-every", TRAIN_OPT_DOUBLE, &ckpt_every, 0, 0, NULL},
+        {"--eval-every", TRAIN_OPT_INT, &eval_every, 1, 2000000000, NULL},
+        {"--eval-windows", TRAIN_OPT_INT, &eval_windows, 1, 1000000, NULL},
+        {"--log-every", TRAIN_OPT_INT, &log_every, 1, 2000000000, NULL},
+        {"--db", TRAIN_OPT_STR, &db_path, 0, 0, NULL},
+        {"--eval", TRAIN_OPT_STR, &eval_only, 0, 0, NULL},
+    };
+    int rc = train_parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
+    if (rc >= 0) return rc;
+    use_db = !no_db;
     const backend_t *be = backend_cpu();
     be->set_threads(threads);
     int cmd_argc;

@@ -7,6 +7,7 @@
 #define VIDEOGO_MODEL_TRAIN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "eval/db.h"
 #include "model/weights.h"
@@ -24,6 +25,28 @@ int train_parse_int(const char *s, const char *opt, long lo, long hi); /* intege
 double train_parse_double(const char *s, const char *opt);          /* finite number */
 /* The videogo.sha256 key of a weights file into hex (65 bytes); "" if it cannot be read. */
 void train_weights_sha256(const char *path, char hex[65]);
+
+/* Table-driven option parsing: each entry names an option, what it holds and where it goes. */
+typedef enum {
+    TRAIN_OPT_FLAG,      /* no value: *(int *)dst = 1 */
+    TRAIN_OPT_INT,       /* int in lo..hi */
+    TRAIN_OPT_LONG,      /* long in lo..hi */
+    TRAIN_OPT_DOUBLE,    /* finite number */
+    TRAIN_OPT_U64,       /* strtoull, any base (seeds) */
+    TRAIN_OPT_STR        /* const char * (points into argv) */
+} train_opt_kind_t;
+typedef struct {
+    const char *name;    /* "--steps" */
+    train_opt_kind_t kind;
+    void *dst;
+    long lo, hi;         /* INT / LONG range */
+    int *given;          /* set to 1 when the option appears (NULL: not tracked) */
+} train_opt_t;
+/* Parses argv[1..argc) (argv[0] is the command's name, used in messages) against opts[0..n).
+ * Returns -1 when every option parsed (the command goes on), 0 after --help / -h (usage on
+ * stdout), 2 on an unknown option or a missing value (message and usage on stderr). A bad
+ * value dies with its message (train_parse_int). */
+int train_parse_opts(int argc, char **argv, const train_opt_t *opts, int n, void (*usage)(FILE *));
 
 /* The schedule every trainer stores in its checkpoints (keys train.elapsed_s, train.batch,
  * train.steps, train.warmup, train.lr) so that `--resume` alone continues the same run; an

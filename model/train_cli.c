@@ -154,3 +154,33 @@ void train_db_end(db_t *db, int64_t run_id, int done, const char *weights)
     db_train_run_end(db, run_id, done ? "done" : "stopped", weights, hex[0] ? hex : NULL);
     db_close(db);
 }
+
+int train_parse_opts(int argc, char **argv, const train_opt_t *opts, int n, void (*usage)(FILE *))
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        const train_opt_t *o = NULL;
+        for (int k = 0; k < n && !o; k++)
+            if (!strcmp(a, opts[k].name)) o = &opts[k];
+        if (!o || (o->kind != TRAIN_OPT_FLAG && i + 1 >= argc)) {
+            fprintf(stderr, "videogo train %s: %s option: %s\n", argv[0], o ? "missing value for the" : "unknown", a);
+            usage(stderr);
+            return 2;
+        }
+        const char *v = o->kind == TRAIN_OPT_FLAG ? NULL : argv[++i];
+        switch (o->kind) {
+        case TRAIN_OPT_FLAG: *(int *)o->dst = 1; break;
+        case TRAIN_OPT_INT: *(int *)o->dst = train_parse_int(v, a, o->lo, o->hi); break;
+        case TRAIN_OPT_LONG: *(long *)o->dst = train_parse_int(v, a, o->lo, o->hi); break;
+        case TRAIN_OPT_DOUBLE: *(double *)o->dst = train_parse_double(v, a); break;
+        case TRAIN_OPT_U64: *(uint64_t *)o->dst = (uint64_t)strtoull(v, NULL, 0); break;
+        case TRAIN_OPT_STR: *(const char **)o->dst = v; break;
+        }
+        if (o->given) *o->given = 1;
+    }
+    return -1;
+}
