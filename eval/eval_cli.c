@@ -230,6 +230,27 @@ static int run_variant(variant_t *v, const char *player, uint64_t seed, const go
  * each one's IDM by name, ar-X.gguf -> idm-X.gguf, else the folder's idm-9x9.gguf), labelled
  * by the horizon it records (ar.horizon: 0 = video only, no LDM) and its name. The paper's
  * figures go beside video-only (its "no LDM" 300M row) and H = 5 (its VideoWorld rows). */
+/* The horizon a transformer file records (ar.horizon), or -1 when path is not one. */
+static int ar_file_horizon(const char *path)
+{
+    weights_t w;
+    char err[512];
+    uint32_t h = 0;
+    if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) return -1;
+    bool is_ar = w.arch && !strcmp(w.arch, "transformer") && weights_get_u32(&w, "ar.horizon", &h) == 0;
+    weights_close(&w);
+    return is_ar ? (int)h : -1;
+}
+
+/* The paper's figures for a horizon: its "no LDM" 300M row for video only, its VideoWorld
+ * rows for H = 5, none for other H. */
+static const char *paper_row(int h)
+{
+    return h == 0 ? "99.6 / 59.7 / 58.9 (300M, no LDM)"
+           : h == 5 ? "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)"
+                    : "-";
+}
+
 static int discover_variants(const char *dir, variant_t *vs, int max)
 {
     DIR *d = opendir(dir);
@@ -239,22 +260,16 @@ static int discover_variants(const char *dir, variant_t *vs, int max)
     while ((e = readdir(d)) && n < max) {
         size_t len = strlen(e->d_name);
         if (strncmp(e->d_name, "ar-", 3) || len < 8 || strcmp(e->d_name + len - 5, ".gguf")) continue;
-        char path[4096], err[512];
+        char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        weights_t w;
-        uint32_t h = 0;
-        if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, err, sizeof err)) continue;
-        bool is_ar = w.arch && !strcmp(w.arch, "transformer") && weights_get_u32(&w, "ar.horizon", &h) == 0;
-        weights_close(&w);
-        if (!is_ar) continue;
+        int h = ar_file_horizon(path);
+        if (h < 0) continue;
         if (h == 0) snprintf(vs[n].label, sizeof vs[n].label, "video only %.40s", e->d_name + 3);
-        else snprintf(vs[n].label, sizeof vs[n].label, "video+LDM H=%u %.36s", h, e->d_name + 3);
+        else snprintf(vs[n].label, sizeof vs[n].label, "video+LDM H=%d %.36s", h, e->d_name + 3);
         vs[n].label[strlen(vs[n].label) - 5] = '\0'; /* drop ".gguf" (the name always ends so) */
         snprintf(vs[n].path, sizeof vs[n].path, "%s", path);
-        vs[n].paper = h == 0   ? "99.6 / 59.7 / 58.9 (300M, no LDM)"
-                      : h == 5 ? "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)"
-                               : "-";
-        vs[n].order = (int)h;
+        vs[n].paper = paper_row(h);
+        vs[n].order = h;
         n++;
     }
     closedir(d);
@@ -447,9 +462,12 @@ int cmd_eval(int argc, char **argv)
         snprintf(all[na].label, sizeof all[na].label, "random baseline");
         all[na++].paper = "-";
         if (weights) {
-            snprintf(all[na].label, sizeof all[na].label, "video+LDM (--weights)");
+            int h = ar_file_horizon(weights);
+            if (h == 0) snprintf(all[na].label, sizeof all[na].label, "video only (--weights)");
+            else if (h > 0) snprintf(all[na].label, sizeof all[na].label, "video+LDM H=%d (--weights)", h);
+            else snprintf(all[na].label, sizeof all[na].label, "--weights");
             snprintf(all[na].path, sizeof all[na].path, "%s", weights);
-            all[na++].paper = "99.7 / 83.7 / 88.1 (300M); 99.5 / 73.9 / 80.9 (50M)";
+            all[na++].paper = h >= 0 ? paper_row(h) : "-";
         }
         char dirbuf[4096];
         struct stat wst;

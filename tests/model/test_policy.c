@@ -565,7 +565,7 @@ START_TEST(test_cli)
     tiny_policy_write(abl, 5, 4, NULL);
     rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --ablate --set %s/gobench9/dev.jsonl "
             "--limit 6 --no-db --quiet 2>&1", bin, abl, data);
-    ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM (--weights)") &&
+    ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM H=5 (--weights)") &&
                       strstr(buf, "video only 9x9-video") && strstr(buf, "59.7"),
                   "rc %d: %s", rc, buf);
     /* explicit learned player with missing weights: exit 1 with a message; default: fallback */
