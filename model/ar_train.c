@@ -245,20 +245,22 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
 static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
-                            double elapsed_s, const train_sched_t *o)
+                            double elapsed_s, const train_sched_t *o, int games_pct)
 {
     weights_writer_t *w = checkpoint_writer_new("ar", st);
     weights_writer_set_command(w, argc, argv);
     ar_config_write(w, m);
     train_sched_write(w, o, elapsed_s);
+    weights_writer_kv_u32(w, "train.games_percent", (uint32_t)games_pct);
     params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
     weights_writer_free(w);
 }
 
+/* *games_pct: the checkpoint's unless given (the run's data must not change on resume). */
 static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *o, checkpoint_state_t *st,
-                             double *elapsed_s)
+                             double *elapsed_s, int *games_pct, int pct_given)
 {
     weights_t w;
     char err[WEIGHTS_ERR_LEN];
@@ -268,6 +270,8 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_
     char ts[65], ls[65];
     ar_config_read(&w, &cfg, ts, ls);
     train_sched_read(&w, o, elapsed_s);
+    uint32_t pct;
+    if (!pct_given && !weights_get_u32(&w, "train.games_percent", &pct) && pct >= 1 && pct <= 100) *games_pct = (int)pct;
     ar_t *m = ar_new(&cfg, be, o->batch, 0);
     memcpy(m->tokenizer_sha256, ts, 65);
     memcpy(m->ldm_sha256, ls, 65);
@@ -303,7 +307,8 @@ static void train_usage(FILE *f)
             "  --out FILE          weights (default runs/ar-<preset>[-video].gguf), written at every\n"
             "                      evaluation and at the end\n"
             "  --ckpt FILE         checkpoint (default runs/ar-<preset>[-video].ckpt)\n"
-            "  --resume            continue the run in --ckpt exactly where it stopped\n"
+            "  --resume            continue the run in --ckpt exactly where it stopped (its --steps,\n"
+            "                      --batch, --lr, --warmup, --games-percent are kept unless given)\n"
             "  --steps N           total optimizer steps (default 30000); also the cosine horizon\n"
             "  --minutes M         stop (checkpoint, weights) after M minutes of training\n"
             "  --stop-at N         stop (checkpoint, weights) after step N\n"
@@ -330,7 +335,7 @@ int cmd_train_ar(int argc, char **argv)
     double minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
     train_sched_t sc = {.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3};
-    int no_db = 0;
+    int no_db = 0, pct_given = 0;
     const train_opt_t opts[] = {
         {"--resume", TRAIN_OPT_FLAG, &resume, 0, 0, NULL},
         {"--no-db", TRAIN_OPT_FLAG, &no_db, 0, 0, NULL},
@@ -341,7 +346,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--train", TRAIN_OPT_STR, &train_path, 0, 0, NULL},
         {"--val", TRAIN_OPT_STR, &val_path, 0, 0, NULL},
         {"--cache-dir", TRAIN_OPT_STR, &cache_dir, 0, 0, NULL},
-        {"--games-percent", TRAIN_OPT_INT, &games_pct, 1, 100, NULL},
+        {"--games-percent", TRAIN_OPT_INT, &games_pct, 1, 100, &pct_given},
         {"--out", TRAIN_OPT_STR, &out, 0, 0, NULL},
         {"--ckpt", TRAIN_OPT_STR, &ckpt, 0, 0, NULL},
         {"--steps", TRAIN_OPT_LONG, &sc.steps, 1, 2000000000, &sc.given_steps},
@@ -406,7 +411,7 @@ int cmd_train_ar(int argc, char **argv)
     if (!out) out = out_buf;
     if (!ckpt) ckpt = ckpt_buf;
     if (resume) {
-        m = load_checkpoint(ckpt, be, &sc, &st, &elapsed0);
+        m = load_checkpoint(ckpt, be, &sc, &st, &elapsed0, &games_pct, pct_given);
         if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
             die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
                 "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
@@ -511,7 +516,7 @@ int cmd_train_ar(int argc, char **argv)
         }
         now = time_wall();
         if (now - t_ckpt >= ckpt_every || last) {
-            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &sc);
+            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &sc, games_pct);
             fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }

@@ -1,7 +1,7 @@
 /* test_ar_train.c: `videogo train ar` end to end on a one-file shard with tiny random tokenizer
  * and LDM files: the code caches are built once and reused, a stopped + resumed run is
- * bit-identical to an uninterrupted one, another seed differs, the weights load and record the
- * tokenizer's and LDM's SHA-256, --video-only trains the baseline (horizon 0), a resume with
+ * bit-identical to an uninterrupted one (keeping --games-percent from the checkpoint), another
+ * seed differs, the weights load and record the tokenizer's and LDM's SHA-256, --video-only trains the baseline (horizon 0), a resume with
  * another LDM is refused, and the run is logged in SQLite.
  */
 #include <check.h>
@@ -64,7 +64,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(bin);
     fmt(cmd_base, sizeof cmd_base,
         "'%s' train ar --preset tiny --tokenizer %s/tok.gguf --train %s/k-train.vgs --val %s/k-val.vgs "
-        "--cache-dir %s/cache --games-percent 10 --batch 4 --warmup 5 --eval-n 16 --eval-every 10 --log-every 5 --threads 1",
+        "--cache-dir %s/cache --batch 4 --warmup 5 --eval-n 16 --eval-every 10 --log-every 5 --threads 1",
         bin, dir, dir, dir, dir);
 }
 
@@ -123,7 +123,7 @@ START_TEST(test_train_ar_cli)
     fmt(a, sizeof a, "%s/a.ckpt", dir);
     fmt(b, sizeof b, "%s/b.ckpt", dir);
     fmt(c, sizeof c, "%s/c.ckpt", dir);
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --no-db --out %s/a.gguf --ckpt %s", dir, dir, a);
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --no-db --out %s/a.gguf --ckpt %s", dir, dir, a);
     ck_assert_int_eq(run(extra), 0);
     /* the caches exist now and are reused (not rewritten) by the next run */
     char tsha[65], lsha[65];
@@ -137,7 +137,7 @@ START_TEST(test_train_ar_cli)
     long t0 = file_mtime_ns(cache);
     ck_assert_msg(t0 > 0, "no cache %s", cache);
 
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --stop-at 10 --no-db --out %s/b.gguf --ckpt %s", dir,
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --stop-at 10 --no-db --out %s/b.gguf --ckpt %s", dir,
         dir, b);
     ck_assert_int_eq(run(extra), 0);
     ck_assert(file_mtime_ns(cache) == t0);
@@ -148,7 +148,8 @@ START_TEST(test_train_ar_cli)
     fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, dir, b);
     ck_assert_int_eq(run(extra), 0);
     ck_assert_msg(ckpt_diff(a, b) == 0, "resumed run differs from the uninterrupted one");
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --steps 20 --seed 2 --no-db --out %s/c.gguf --ckpt %s", dir, dir,
+    ck_assert(file_mtime_ns(cache) == t0); /* the resume kept --games-percent 10 (no re-encoding) */
+    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --seed 2 --no-db --out %s/c.gguf --ckpt %s", dir, dir,
         c);
     ck_assert_int_eq(run(extra), 0);
     ck_assert_int_ne(ckpt_diff(a, c), 0);
@@ -163,7 +164,7 @@ START_TEST(test_train_ar_cli)
     ar_free(m);
 
     /* the video-only baseline */
-    fmt(extra, sizeof extra, "--video-only --steps 10 --no-db --out %s/v.gguf --ckpt %s/v.ckpt", dir, dir);
+    fmt(extra, sizeof extra, "--video-only --games-percent 10 --steps 10 --no-db --out %s/v.gguf --ckpt %s/v.ckpt", dir, dir);
     ck_assert_int_eq(run(extra), 0);
     fmt(p, sizeof p, "%s/v.gguf", dir);
     m = ar_build_from_file(p, backend_cpu(), 2);
