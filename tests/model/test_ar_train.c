@@ -1,8 +1,9 @@
 /* test_ar_train.c: `videogo train ar` end to end on a one-file shard with tiny random tokenizer
  * and LDM files: the code caches are built once and reused, a stopped + resumed run is
  * bit-identical to an uninterrupted one (keeping --games-percent from the checkpoint), another
- * seed differs, the weights load and record the tokenizer's and LDM's SHA-256, --video-only trains the baseline (horizon 0), a resume with
- * another LDM is refused, and the run is logged in SQLite.
+ * seed differs, the weights load and record the tokenizer's and LDM's SHA-256, --video-only
+ * trains the baseline (horizon 0), a resume with another LDM is refused, and the run is logged
+ * in SQLite.
  */
 #include <check.h>
 #include <sqlite3.h>
