@@ -548,6 +548,21 @@ START_TEST(test_train_label_fraction)
     ck_assert(m->cfg.label_fraction == 0.01);
     ck_assert_int_eq(m->cfg.hidden, 32);
     idm_free(m);
+    /* --eval prints both accuracy lines for the file */
+    char cmd[24000], out[4400];
+    fmt(out, sizeof out, "%s/eval.txt", dir);
+    fmt(cmd, sizeof cmd, "%s --eval %s > %s 2>/dev/null", cmd_base, path, out);
+    ck_assert_int_eq(system(cmd), 0);
+    f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    int lines = 0;
+    double top1 = -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *t = strstr(line, "top-1 ");
+        if (t && sscanf(t, "top-1 %lf%%", &top1) == 1 && top1 >= 0 && top1 <= 100) lines++;
+    }
+    fclose(f);
+    ck_assert_msg(lines == 2, "--eval printed %d accuracy lines", lines);
 }
 END_TEST
 
