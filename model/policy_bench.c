@@ -239,8 +239,8 @@ int cmd_bench_genmove(int argc, char **argv)
         double c = t.calls ? 1e3 / (double)t.calls : 0;
         double nets = 1e3 * (t.render_encode + t.transformer + t.decode + t.idm) / n;
         printf("  per pipeline run, mean ms: render+encode %.3f, transformer %.3f, decode %.3f, IDM %.3f;\n"
-               "  outside the networks (legality, eyes; no dead-stone judgement on these history-less positions): "
-               "%.3f ms per genmove\n",
+               "  outside the networks (legality, eyes, the dead-stone judgement when the networks prefer the pass;\n"
+               "  the move-number rules do not run on these history-less positions): %.3f ms per genmove\n",
                t.render_encode * c, t.transformer * c, t.decode * c, t.idm * c, mean - nets);
     }
     pl->free(pl);
