@@ -85,6 +85,7 @@ static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *e
     policy_config_for(&cfg, o->weights, NULL);
     cfg.max_rollouts = rollouts;
     if (o->temperature_given) cfg.temperature = o->temperature;
+    cfg.codes_from_frame = o->codes_from_frame;
     char e[2048];
     policy_t *pol = NULL;
     if (!policy_files_exist(&cfg, e, sizeof e) || !(pol = policy_load(&cfg, e, sizeof e)))

@@ -43,6 +43,8 @@ typedef struct {
     int rollouts;          /* learned-play: transformer rollouts per move (0: the default) */
     bool temperature_given;/* learned choosers: sample the transformer at `temperature` */
     float temperature;     /*   (default 1; <= 0 is greedy) */
+    bool codes_from_frame; /* learned choosers: the IDM reads the LDM codes of the imagined
+                              frame, not the transformer's (model/policy.h) */
 } eval_chooser_opts_t;
 
 /* Builds a chooser, or returns NULL with a message in err. */

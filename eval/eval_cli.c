@@ -182,13 +182,15 @@ static void print_result(FILE *out, const char *player, const gobench_result_t *
 static int g_rollouts;
 static bool g_temperature_given;
 static float g_temperature;
+static bool g_codes_from_frame;
 
 /* Runs one variant; stores it when db != NULL. */
 static int run_variant(variant_t *v, const char *player, uint64_t seed, const gobench_set_t *set,
                        const char *set_path, const char *set_sha, long limit, db_t *db, bool quiet, FILE *dump)
 {
     eval_chooser_opts_t co = {.weights = v->path[0] ? v->path : NULL, .seed = seed, .rollouts = g_rollouts,
-                              .temperature_given = g_temperature_given, .temperature = g_temperature};
+                              .temperature_given = g_temperature_given, .temperature = g_temperature,
+                              .codes_from_frame = g_codes_from_frame};
     eval_chooser_t *ch = eval_chooser_new(player, &co, v->error, sizeof v->error);
     if (!ch) return -1;
     progress_t pr = {.t0 = time_wall(), .tty = isatty(2), .last_decile = -1, .label = v->label};
@@ -300,6 +302,8 @@ static void eval_usage(FILE *f)
             "  --rollouts K      learned-play: transformer rollouts per move (default 8)\n"
             "  --temperature T   learned choosers: the transformer's sampling temperature (default 1;\n"
             "                    0 = greedy)\n"
+            "  --codes-from-frame  learned choosers: the IDM reads the LDM's codes of the imagined frame\n"
+            "                    (weights/ldm-9x9.gguf) instead of the codes the transformer imagined\n"
             "  --limit N         only the first N positions\n"
             "  --db FILE         database (default " DEFAULT_DB "); --no-db to store nothing\n"
             "  --dump FILE       per-position choices as JSON lines\n"
@@ -370,6 +374,7 @@ int cmd_eval(int argc, char **argv)
                 nv++;
             }
         } else if (!strcmp(a, "--ablate")) ablate = true, r = 1;
+        else if (!strcmp(a, "--codes-from-frame")) g_codes_from_frame = true, r = 1;
         else if (!strcmp(a, "--quiet")) quiet = true, r = 1;
         else if (!strcmp(a, "--no-db")) no_db = true, r = 1;
         else {

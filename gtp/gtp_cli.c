@@ -31,6 +31,7 @@ typedef struct {
     int rollouts;
     float temperature;
     float resign_below;
+    bool codes_from_frame;
 } player_opts_t;
 
 typedef struct {
@@ -60,6 +61,7 @@ static void learned_config(const player_opts_t *o, policy_config_t *cfg)
     if (o->ldm) snprintf(cfg->ldm_path, sizeof cfg->ldm_path, "%s", o->ldm);
     cfg->max_rollouts = o->rollouts;
     cfg->temperature = o->temperature;
+    cfg->codes_from_frame = o->codes_from_frame;
 }
 
 static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen)
@@ -130,6 +132,8 @@ static void usage(FILE *f)
             "                  file are preferred (the IDM named like it: ar-X.gguf -> idm-X.gguf)\n"
             "  --rollouts K    imagined futures per move, 1..%d (default %d)\n"
             "  --temperature T the transformer's sampling temperature (default 1)\n"
+            "  --codes-from-frame  the IDM reads the LDM's codes of the imagined frame (needs the LDM)\n"
+            "                  instead of the codes the transformer imagined\n"
             "  --threads N     CPU threads of the networks (default 1: small batches, and faster than\n"
             "                  2 when the other core is busy, measured with videogo bench genmove)\n"
             "  --resign-below P  resign when behind by more than P points (area score with the\n"
@@ -158,7 +162,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
-           OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS };
+           OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -175,6 +179,7 @@ int cmd_gtp(int argc, char **argv)
         {"temperature", required_argument, NULL, OPT_TEMP},
         {"resign-below", required_argument, NULL, OPT_RESIGN},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"codes-from-frame", no_argument, NULL, OPT_CODES},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -265,6 +270,10 @@ int cmd_gtp(int argc, char **argv)
             weights_named = true;
             break;
         }
+        case OPT_CODES:
+            popts.codes_from_frame = true;
+            weights_named = true;
+            break;
         case OPT_THREADS: {
             long v = strtol(optarg, &end, 10);
             if (*end || end == optarg || v < 1 || v > 256) {

@@ -248,7 +248,8 @@ static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const w
     /* The LDM file is loaded (and so checked) only for a video-only transformer: the others
      * imagine the codes themselves, and the folder's ldm-9x9.gguf may belong to another H. */
     uint32_t horizon = 1;
-    if (weights_get_u32(wa, "ar.horizon", &horizon) == 0 && horizon == 0 && idm_ldm && file_exists(cfg->ldm_path)) {
+    if (weights_get_u32(wa, "ar.horizon", &horizon) == 0 && (horizon == 0 || cfg->codes_from_frame) && idm_ldm &&
+        file_exists(cfg->ldm_path)) {
         weights_t wl;
         char e[512];
         memset(&wl, 0, sizeof wl);
@@ -353,13 +354,14 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
             policy_free(p);
             return NULL;
         }
-    } else {
-        /* Video-only transformer: no imagined codes, so the LDM encodes the imagined window
+    }
+    if (p->H == 0 || cfg.codes_from_frame) {
+        /* Video-only transformer (or codes_from_frame): the LDM encodes the imagined window
          * (x_t, x^_{t+1}, replicate-padded as at a game's end) for the IDM. */
         if (!file_exists(cfg.ldm_path)) {
-            snprintf(err, errlen, "%s is a video-only transformer: the IDM %s needs LDM codes, which then come from "
-                     "the LDM (%s not found; pass --ldm FILE)", cfg.ar_path, cfg.idm_path,
-                     cfg.ldm_path[0] ? cfg.ldm_path : "no path");
+            snprintf(err, errlen, "%s: the IDM %s reads LDM codes, which then come from the LDM (%s not found; "
+                     "pass --ldm FILE)", p->H ? "codes from the imagined frame" : "a video-only transformer",
+                     cfg.idm_path, cfg.ldm_path[0] ? cfg.ldm_path : "no path");
             policy_free(p);
             return NULL;
         }
@@ -385,7 +387,9 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     if (p->ldm_net) p->window = xmalloc((size_t)p->K * (size_t)(p->Hi + 1) * p->fb);
     p->logits = xmalloc((size_t)p->K * POLICY_MOVES * sizeof(float));
     snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d, temperature %g",
-             cfg.tokenizer_path, cfg.ar_path, p->H ? "video+LDM" : "video only, LDM codes of the imagined frame",
+             cfg.tokenizer_path, cfg.ar_path,
+             p->H ? (p->ldm_net ? "video+LDM, the IDM reads the LDM codes of the imagined frame" : "video+LDM")
+                  : "video only, LDM codes of the imagined frame",
              cfg.idm_path, p->K, (double)cfg.temperature);
     if (p->H) {
         size_t n = strlen(p->describe);

@@ -66,6 +66,9 @@ typedef struct {
     int top_k;           /* 0: all */
     float top_p;         /* 1: all */
     const backend_t *be; /* NULL: the CPU backend */
+    bool codes_from_frame; /* the IDM reads the LDM's codes of the imagined window (x_t,
+                              x^_{t+1}, x^_{t+1}, ...) instead of the codes the transformer
+                              imagined (needs ldm_path); a video-only transformer always does */
 } policy_config_t;
 
 /* Defaults: the files of policy_default_weights_dir(), K = POLICY_DEFAULT_ROLLOUTS,

@@ -95,6 +95,7 @@ static void usage(FILE *f)
             "  --rollouts K       rollouts per genmove (default %d); K = 1 is timed too\n"
             "  --positions N      positions (default 60)\n"
             "  --threads N        CPU threads of the kernels (default 1, as `videogo gtp`)\n"
+            "  --codes-from-frame the IDM reads the LDM's codes of the imagined frame\n"
             "  --shard FILE       validation shard (default %s)\n",
             POLICY_WEIGHTS_ENV, policy_default_weights_dir(), POLICY_DEFAULT_ROLLOUTS, DEFAULT_SHARD);
 }
@@ -125,6 +126,7 @@ int cmd_bench_genmove(int argc, char **argv)
 {
     const char *wdir = NULL, *ar = NULL, *shard = DEFAULT_SHARD;
     int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1;
+    bool codes_from_frame = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -138,6 +140,8 @@ int cmd_bench_genmove(int argc, char **argv)
             shard = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--rollouts")) {
             K = atoi(argv[++i]);
+        } else if (!strcmp(a, "--codes-from-frame")) {
+            codes_from_frame = true;
         } else if (i + 1 < argc && !strcmp(a, "--threads")) {
             threads = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--positions")) {
@@ -159,6 +163,7 @@ int cmd_bench_genmove(int argc, char **argv)
     if (wdir) policy_config_set_dir(&cfg, wdir);
     if (ar) policy_config_for(&cfg, ar, wdir);
     cfg.max_rollouts = K;
+    cfg.codes_from_frame = codes_from_frame;
     char err[4096];
     if (!policy_files_exist(&cfg, err, sizeof err)) {
         fprintf(stderr, "videogo bench genmove: no weights (%s); pass --weights-dir DIR or --ar FILE\n", err);

@@ -568,6 +568,16 @@ START_TEST(test_cli)
     ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM H=5 (--weights)") &&
                       strstr(buf, "video only 9x9-video") && strstr(buf, "59.7"),
                   "rc %d: %s", rc, buf);
+    /* --codes-from-frame: the H = 5 transformer, the IDM reading the folder LDM's codes of the
+     * imagined frame */
+    rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --codes-from-frame --set %s/gobench9/dev.jsonl "
+            "--limit 4 --no-db --quiet 2>&1", bin, abl, data);
+    ck_assert_msg(rc == 0 && strstr(buf, "positions 4"), "rc %d: %s", rc, buf);
+    rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --codes-from-frame --set %s/gobench9/dev.jsonl "
+            "--limit 4 --no-db --quiet 2>&1", bin, dir5, data);
+    /* dir5 has no LDM: the default folder's (when there) is not the one its IDM records */
+    ck_assert_msg(rc != 0 && (strstr(buf, "codes from the imagined frame") || strstr(buf, "LDM mismatch")), "rc %d: %s",
+                  rc, buf);
     /* explicit learned player with missing weights: exit 1 with a message; default: fallback */
     rc = sh(buf, sizeof buf, "echo quit | %s gtp --player learned --weights-dir /nonexistent-videogo 2>&1", bin);
     ck_assert_msg(rc == 1 && strstr(buf, "no weights"), "rc %d: %s", rc, buf);
