@@ -7,7 +7,6 @@
  */
 #include <check.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,48 +21,32 @@
 #include "model/weights.h"
 #include "render/dataset.h"
 
+#include "train_harness.h"
+
 static char dir[] = "/tmp/vgo-artrain-XXXXXX";
 static char cmd_base[8192];
 
-static void fmt(char *buf, size_t size, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(buf, size, f, ap);
-    va_end(ap);
-    ck_assert_msg(n >= 0 && (size_t)n < size, "string too long");
-}
-
 static void setup(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *data = getenv("VIDEOGO_DATA");
-    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
-    char src[4096], p[4200];
-    fmt(src, sizeof src, "%s/katago9/train-000.sgf", data);
-    const char *srcs[] = {src};
-    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
-                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
-    dataset_build_report_t rep;
-    char err[1024];
-    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
+    th_build_shard(dir);
+    char p[4200];
     tokenizer_config_t tc;
     ck_assert_int_eq(tokenizer_preset("tiny", &tc), 0);
     tokenizer_t *t = tokenizer_new(&tc, backend_cpu(), 4, 1);
-    fmt(p, sizeof p, "%s/tok.gguf", dir);
+    th_fmt(p, sizeof p, "%s/tok.gguf", dir);
     tokenizer_save(t, p, 0, NULL);
     tokenizer_free(t);
     ldm_config_t lc;
     ck_assert_int_eq(ldm_preset("tiny", &lc), 0);
     for (int s = 1; s <= 2; s++) {
         ldm_t *l = ldm_new(&lc, backend_cpu(), 4, (uint64_t)s);
-        fmt(p, sizeof p, "%s/ldm%d.gguf", dir, s);
+        th_fmt(p, sizeof p, "%s/ldm%d.gguf", dir, s);
         ldm_save(l, p, 0, NULL);
         ldm_free(l);
     }
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_ptr_nonnull(bin);
-    fmt(cmd_base, sizeof cmd_base,
+    th_fmt(cmd_base, sizeof cmd_base,
         "'%s' train ar --preset tiny --tokenizer %s/tok.gguf --train %s/k-train.vgs --val %s/k-val.vgs "
         "--cache-dir %s/cache --batch 4 --warmup 5 --eval-n 16 --eval-every 10 --log-every 5 --threads 1",
         bin, dir, dir, dir, dir);
@@ -72,31 +55,11 @@ static void setup(void)
 static int run(const char *extra)
 {
     char cmd[16384];
-    fmt(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
+    th_fmt(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
     return system(cmd);
 }
 
-/* 0 when the two checkpoints hold the same state and tensors, byte for byte. */
-static int ckpt_diff(const char *a, const char *b)
-{
-    weights_t wa, wb;
-    checkpoint_state_t sa, sb;
-    char err[WEIGHTS_ERR_LEN];
-    ck_assert_msg(checkpoint_open(&wa, a, "ar", &sa, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(checkpoint_open(&wb, b, "ar", &sb, err, sizeof err) == 0, "%s", err);
-    int diff = sa.step != sb.step || memcmp(&sa.rng, &sb.rng, sizeof sa.rng) != 0;
-    ck_assert_uint_eq(wa.n_tensors, wb.n_tensors);
-    for (uint64_t i = 0; i < wa.n_tensors; i++) {
-        const weights_tensor_info_t *ta = &wa.tensors[i];
-        const weights_tensor_info_t *tb = weights_find_tensor(&wb, ta->name);
-        ck_assert_ptr_nonnull(tb);
-        ck_assert_uint_eq(ta->nbytes, tb->nbytes);
-        if (memcmp(wa.data + wa.data_start + ta->offset, wb.data + wb.data_start + tb->offset, ta->nbytes)) diff = 1;
-    }
-    weights_close(&wa);
-    weights_close(&wb);
-    return diff;
-}
+static int ckpt_diff(const char *a, const char *b) { return th_ckpt_diff(a, b, "ar"); }
 
 /* The videogo.sha256 key of a weights file into hex[65]. */
 static void file_sha(const char *path, char hex[65])
@@ -121,42 +84,42 @@ START_TEST(test_train_ar_cli)
 {
     setup();
     char extra[8192], a[4200], b[4200], c[4200], p[4200];
-    fmt(a, sizeof a, "%s/a.ckpt", dir);
-    fmt(b, sizeof b, "%s/b.ckpt", dir);
-    fmt(c, sizeof c, "%s/c.ckpt", dir);
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --no-db --out %s/a.gguf --ckpt %s", dir, dir, a);
+    th_fmt(a, sizeof a, "%s/a.ckpt", dir);
+    th_fmt(b, sizeof b, "%s/b.ckpt", dir);
+    th_fmt(c, sizeof c, "%s/c.ckpt", dir);
+    th_fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --no-db --out %s/a.gguf --ckpt %s", dir, dir, a);
     ck_assert_int_eq(run(extra), 0);
     /* the caches exist now and are reused (not rewritten) by the next run */
     char tsha[65], lsha[65];
-    fmt(p, sizeof p, "%s/tok.gguf", dir);
+    th_fmt(p, sizeof p, "%s/tok.gguf", dir);
     file_sha(p, tsha);
-    fmt(p, sizeof p, "%s/ldm1.gguf", dir);
+    th_fmt(p, sizeof p, "%s/ldm1.gguf", dir);
     file_sha(p, lsha);
     ck_assert_int_eq((int)strlen(tsha), 64);
     char cache[4200];
-    fmt(cache, sizeof cache, "%s/cache/ar-ldm5-%.12s-train.bin", dir, lsha);
+    th_fmt(cache, sizeof cache, "%s/cache/ar-ldm5-%.12s-train.bin", dir, lsha);
     long t0 = file_mtime_ns(cache);
     ck_assert_msg(t0 > 0, "no cache %s", cache);
 
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --stop-at 10 --no-db --out %s/b.gguf --ckpt %s", dir,
+    th_fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --stop-at 10 --no-db --out %s/b.gguf --ckpt %s", dir,
         dir, b);
     ck_assert_int_eq(run(extra), 0);
     ck_assert(file_mtime_ns(cache) == t0);
     ck_assert_int_ne(ckpt_diff(a, b), 0); /* stopped at 10: not yet the same */
     /* a resume with another LDM is refused */
-    fmt(extra, sizeof extra, "--ldm %s/ldm2.gguf --resume --no-db --out %s/b.gguf --ckpt %s", dir, dir, b);
+    th_fmt(extra, sizeof extra, "--ldm %s/ldm2.gguf --resume --no-db --out %s/b.gguf --ckpt %s", dir, dir, b);
     ck_assert_int_ne(run(extra), 0);
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, dir, b);
+    th_fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, dir, b);
     ck_assert_int_eq(run(extra), 0);
     ck_assert_msg(ckpt_diff(a, b) == 0, "resumed run differs from the uninterrupted one");
     ck_assert(file_mtime_ns(cache) == t0); /* the resume kept --games-percent 10 (no re-encoding) */
-    fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --seed 2 --no-db --out %s/c.gguf --ckpt %s", dir, dir,
+    th_fmt(extra, sizeof extra, "--ldm %s/ldm1.gguf --games-percent 10 --steps 20 --seed 2 --no-db --out %s/c.gguf --ckpt %s", dir, dir,
         c);
     ck_assert_int_eq(run(extra), 0);
     ck_assert_int_ne(ckpt_diff(a, c), 0);
 
     /* the weights load and record both nets */
-    fmt(p, sizeof p, "%s/b.gguf", dir);
+    th_fmt(p, sizeof p, "%s/b.gguf", dir);
     ar_t *m = ar_build_from_file(p, backend_cpu(), 2);
     ck_assert_int_eq(ar_horizon(m), 5);
     ck_assert_int_eq(ar_image_tokens(m), 16);
@@ -165,9 +128,9 @@ START_TEST(test_train_ar_cli)
     ar_free(m);
 
     /* the video-only baseline */
-    fmt(extra, sizeof extra, "--video-only --games-percent 10 --steps 10 --no-db --out %s/v.gguf --ckpt %s/v.ckpt", dir, dir);
+    th_fmt(extra, sizeof extra, "--video-only --games-percent 10 --steps 10 --no-db --out %s/v.gguf --ckpt %s/v.ckpt", dir, dir);
     ck_assert_int_eq(run(extra), 0);
-    fmt(p, sizeof p, "%s/v.gguf", dir);
+    th_fmt(p, sizeof p, "%s/v.gguf", dir);
     m = ar_build_from_file(p, backend_cpu(), 2);
     ck_assert_int_eq(ar_horizon(m), 0);
     ck_assert_str_eq(m->ldm_sha256, "");
@@ -175,7 +138,7 @@ START_TEST(test_train_ar_cli)
 
     /* the SQLite log has the resumed run with validation rows */
     sqlite3 *db;
-    fmt(p, sizeof p, "%s/t.db", dir);
+    th_fmt(p, sizeof p, "%s/t.db", dir);
     ck_assert_int_eq(sqlite3_open(p, &db), SQLITE_OK);
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(db,
@@ -189,7 +152,7 @@ START_TEST(test_train_ar_cli)
     sqlite3_close(db);
 
     if (getenv("AR_TRAIN_KEEP")) return;
-    fmt(p, sizeof p, "rm -rf %s", dir);
+    th_fmt(p, sizeof p, "rm -rf %s", dir);
     ck_assert_int_eq(system(p), 0);
 }
 END_TEST

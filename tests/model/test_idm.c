@@ -11,7 +11,6 @@
  *     bit-identical, a run stopped and resumed equals an uninterrupted one. */
 #include <check.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,38 +23,21 @@
 #include "model/tokenizer.h"
 #include "model/weights.h"
 #include "render/dataset.h"
+
+#include "train_harness.h"
 #include "render/render.h"
 #include "render/sym.h"
 
 static char dir[] = "/tmp/vgo-idm-XXXXXX";
 static char shard_train[4200], shard_val[4200];
 
-static void fmt(char *buf, size_t size, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(buf, size, f, ap);
-    va_end(ap);
-    ck_assert_msg(n >= 0 && (size_t)n < size, "string too long");
-}
-
 /* One-file shards (train-000.sgf: ~1,000 games), built once for the whole program. */
 static void build_shards(void)
 {
     if (shard_train[0]) return;
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *data = getenv("VIDEOGO_DATA");
-    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
-    char src[4096];
-    fmt(src, sizeof src, "%s/katago9/train-000.sgf", data);
-    const char *srcs[] = {src};
-    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
-                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
-    dataset_build_report_t rep;
-    char err[1024];
-    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
-    fmt(shard_train, sizeof shard_train, "%s/k-train.vgs", dir);
-    fmt(shard_val, sizeof shard_val, "%s/k-val.vgs", dir);
+    th_build_shard(dir);
+    th_fmt(shard_train, sizeof shard_train, "%s/k-train.vgs", dir);
+    th_fmt(shard_val, sizeof shard_val, "%s/k-val.vgs", dir);
 }
 
 static dataset_t *open_shard(const char *path)
@@ -276,7 +258,7 @@ START_TEST(test_determinism_and_round_trip)
     idm_logits(other, x.cur, x.next, x.codes, 40, lc);
     ck_assert_msg(memcmp(la, lc, 40 * 82 * sizeof(float)) != 0, "another seed gave the same logits");
     char path[4300];
-    fmt(path, sizeof path, "%s/rt.gguf", dir);
+    th_fmt(path, sizeof path, "%s/rt.gguf", dir);
     char *argv[] = {"test_idm", "round-trip"};
     idm_save(a, path, 2, argv);
     idm_t *r = idm_build_from_file(path, be, 16);
@@ -415,10 +397,10 @@ START_TEST(test_symmetric_move_shipped)
     const char *src = getenv("VIDEOGO_SRC");
     ck_assert_ptr_nonnull(src);
     char pi[4096], pt[4096], pl[4096], pv[4096];
-    fmt(pi, sizeof pi, "%s/weights/idm-9x9.gguf", src);
-    fmt(pt, sizeof pt, "%s/weights/tokenizer-9x9.gguf", src);
-    fmt(pl, sizeof pl, "%s/weights/ldm-9x9.gguf", src);
-    fmt(pv, sizeof pv, "%s/shards/katago9-val.vgs", src);
+    th_fmt(pi, sizeof pi, "%s/weights/idm-9x9.gguf", src);
+    th_fmt(pt, sizeof pt, "%s/weights/tokenizer-9x9.gguf", src);
+    th_fmt(pl, sizeof pl, "%s/weights/ldm-9x9.gguf", src);
+    th_fmt(pv, sizeof pv, "%s/shards/katago9-val.vgs", src);
     if (access(pi, R_OK) || access(pt, R_OK) || access(pl, R_OK)) {
         fprintf(stderr, "test_symmetric_move_shipped: weights/idm-9x9.gguf, tokenizer or ldm absent, skipped\n");
         return;
@@ -473,8 +455,8 @@ static void tiny_nets(void)
     ck_assert_int_eq(tokenizer_preset("tiny", &tc), 0);
     ck_assert_int_eq(ldm_preset("tiny", &lc), 0);
     char *argv[] = {"test_idm"};
-    fmt(tok_path, sizeof tok_path, "%s/tok.gguf", dir);
-    fmt(ldm_path, sizeof ldm_path, "%s/ldm.gguf", dir);
+    th_fmt(tok_path, sizeof tok_path, "%s/tok.gguf", dir);
+    th_fmt(ldm_path, sizeof ldm_path, "%s/ldm.gguf", dir);
     tokenizer_t *t = tokenizer_new(&tc, be, 4, 1);
     tokenizer_save(t, tok_path, 1, argv);
     tokenizer_free(t);
@@ -483,7 +465,7 @@ static void tiny_nets(void)
     ldm_free(l);
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_ptr_nonnull(bin);
-    fmt(cmd_base, sizeof cmd_base,
+    th_fmt(cmd_base, sizeof cmd_base,
         "OPENBLAS_NUM_THREADS=1 '%s' train idm --preset tiny --tokenizer %s --ldm %s --train %s --val %s "
         "--examples 384 --eval-positions 32 --batch 16 --steps 20 --warmup 2 --eval-every 10 --threads 1 --no-db",
         bin, tok_path, ldm_path, shard_train, shard_val);
@@ -493,7 +475,7 @@ static void tiny_nets(void)
 static void run(const char *extra, const char *log)
 {
     char cmd[24000];
-    fmt(cmd, sizeof cmd, "%s %s 2>%s/%s", cmd_base, extra, dir, log);
+    th_fmt(cmd, sizeof cmd, "%s %s 2>%s/%s", cmd_base, extra, dir, log);
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
 }
@@ -526,9 +508,9 @@ START_TEST(test_train_label_fraction)
 {
     tiny_nets();
     char extra[9000], log[4400];
-    fmt(extra, sizeof extra, "--label-fraction 0.01 --out %s/f.gguf --ckpt %s/f.ckpt", dir, dir);
+    th_fmt(extra, sizeof extra, "--label-fraction 0.01 --out %s/f.gguf --ckpt %s/f.ckpt", dir, dir);
     run(extra, "f.log");
-    fmt(log, sizeof log, "%s/f.log", dir);
+    th_fmt(log, sizeof log, "%s/f.log", dir);
     FILE *f = fopen(log, "r");
     ck_assert_ptr_nonnull(f);
     char line[1024];
@@ -542,7 +524,7 @@ START_TEST(test_train_label_fraction)
     ck_assert_msg(read * 100 <= total * 3 / 2, "%llu of %llu positions' labels read at F = 0.01", read, total);
     /* the weights say so too */
     char path[4400];
-    fmt(path, sizeof path, "%s/f.gguf", dir);
+    th_fmt(path, sizeof path, "%s/f.gguf", dir);
     idm_t *m = idm_build_from_file(path, backend_cpu(), 4);
     ck_assert_uint_eq(m->cfg.labelled_positions, read);
     ck_assert(m->cfg.label_fraction == 0.01);
@@ -550,8 +532,8 @@ START_TEST(test_train_label_fraction)
     idm_free(m);
     /* --eval prints both accuracy lines for the file */
     char cmd[24000], out[4400];
-    fmt(out, sizeof out, "%s/eval.txt", dir);
-    fmt(cmd, sizeof cmd, "%s --eval %s > %s 2>/dev/null", cmd_base, path, out);
+    th_fmt(out, sizeof out, "%s/eval.txt", dir);
+    th_fmt(cmd, sizeof cmd, "%s --eval %s > %s 2>/dev/null", cmd_base, path, out);
     ck_assert_int_eq(system(cmd), 0);
     f = fopen(out, "r");
     ck_assert_ptr_nonnull(f);
@@ -570,25 +552,25 @@ START_TEST(test_train_deterministic_resume)
 {
     tiny_nets();
     char extra[9000], a[4400], b[4400];
-    fmt(extra, sizeof extra, "--out %s/a.gguf --ckpt %s/a.ckpt", dir, dir);
+    th_fmt(extra, sizeof extra, "--out %s/a.gguf --ckpt %s/a.ckpt", dir, dir);
     run(extra, "a.log");
-    fmt(extra, sizeof extra, "--out %s/b.gguf --ckpt %s/b.ckpt", dir, dir);
+    th_fmt(extra, sizeof extra, "--out %s/b.gguf --ckpt %s/b.ckpt", dir, dir);
     run(extra, "b.log");
-    fmt(a, sizeof a, "%s/a.gguf", dir);
-    fmt(b, sizeof b, "%s/b.gguf", dir);
+    th_fmt(a, sizeof a, "%s/a.gguf", dir);
+    th_fmt(b, sizeof b, "%s/b.gguf", dir);
     ck_assert_msg(!tensors_differ(a, b), "two identical runs gave different weights");
     /* stopped at step 10, resumed: the same final checkpoint */
-    fmt(extra, sizeof extra, "--out %s/c.gguf --ckpt %s/c.ckpt --stop-at 10", dir, dir);
+    th_fmt(extra, sizeof extra, "--out %s/c.gguf --ckpt %s/c.ckpt --stop-at 10", dir, dir);
     run(extra, "c.log");
-    fmt(extra, sizeof extra, "--out %s/c.gguf --ckpt %s/c.ckpt --resume", dir, dir);
+    th_fmt(extra, sizeof extra, "--out %s/c.gguf --ckpt %s/c.ckpt --resume", dir, dir);
     run(extra, "c2.log");
-    fmt(a, sizeof a, "%s/a.ckpt", dir);
-    fmt(b, sizeof b, "%s/c.ckpt", dir);
+    th_fmt(a, sizeof a, "%s/a.ckpt", dir);
+    th_fmt(b, sizeof b, "%s/c.ckpt", dir);
     ck_assert_msg(!tensors_differ(a, b), "stop + resume differs from an uninterrupted run");
     /* and another seed does differ (the comparison can fail) */
-    fmt(extra, sizeof extra, "--out %s/d.gguf --ckpt %s/d.ckpt --seed 2", dir, dir);
+    th_fmt(extra, sizeof extra, "--out %s/d.gguf --ckpt %s/d.ckpt --seed 2", dir, dir);
     run(extra, "d.log");
-    fmt(b, sizeof b, "%s/d.ckpt", dir);
+    th_fmt(b, sizeof b, "%s/d.ckpt", dir);
     ck_assert_msg(tensors_differ(a, b), "another seed gave the same run");
 }
 END_TEST

@@ -4,7 +4,6 @@
  * weights load; --eval runs and prints its three measurements; the run is logged in SQLite. */
 #include <check.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,36 +16,18 @@
 #include "model/weights.h"
 #include "render/dataset.h"
 
+#include "train_harness.h"
+
 static char dir[] = "/tmp/vgo-ldmt-XXXXXX";
 static char cmd_base[8192];
 #define SCHED "--preset tiny --steps 24 --warmup 4 --batch 8 "
 
-/* snprintf that fails the test instead of truncating */
-static void fmt(char *buf, size_t size, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(buf, size, f, ap);
-    va_end(ap);
-    ck_assert_msg(n >= 0 && (size_t)n < size, "string too long");
-}
-
 static void setup_shard(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *data = getenv("VIDEOGO_DATA");
-    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
-    char src[4096];
-    fmt(src, sizeof src, "%s/katago9/train-000.sgf", data);
-    const char *srcs[] = {src};
-    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
-                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
-    dataset_build_report_t rep;
-    char err[1024];
-    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
+    th_build_shard(dir);
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_ptr_nonnull(bin);
-    fmt(cmd_base, sizeof cmd_base,
+    th_fmt(cmd_base, sizeof cmd_base,
         "OPENBLAS_NUM_THREADS=1 '%s' train ldm --train %s/k-train.vgs --val %s/k-val.vgs "
         "--eval-every 1000 --eval-windows 16 --threads 1 --log-every 8",
         bin, dir, dir);
@@ -55,74 +36,54 @@ static void setup_shard(void)
 static void run(const char *extra)
 {
     char cmd[16384];
-    fmt(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
+    th_fmt(cmd, sizeof cmd, "%s %s 2>>%s/log.txt", cmd_base, extra, dir);
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
 }
 
-/* 0 when the two checkpoints hold the same state and tensors, byte for byte. */
-static int ckpt_diff(const char *a, const char *b)
-{
-    weights_t wa, wb;
-    checkpoint_state_t sa, sb;
-    char err[WEIGHTS_ERR_LEN];
-    ck_assert_msg(checkpoint_open(&wa, a, "ldm", &sa, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(checkpoint_open(&wb, b, "ldm", &sb, err, sizeof err) == 0, "%s", err);
-    int diff = sa.step != sb.step || memcmp(&sa.rng, &sb.rng, sizeof sa.rng) != 0;
-    ck_assert_uint_eq(wa.n_tensors, wb.n_tensors);
-    for (uint64_t i = 0; i < wa.n_tensors; i++) {
-        const weights_tensor_info_t *ta = &wa.tensors[i];
-        const weights_tensor_info_t *tb = weights_find_tensor(&wb, ta->name);
-        ck_assert_ptr_nonnull(tb);
-        ck_assert_uint_eq(ta->nbytes, tb->nbytes);
-        if (memcmp(wa.data + wa.data_start + ta->offset, wb.data + wb.data_start + tb->offset, ta->nbytes)) diff = 1;
-    }
-    weights_close(&wa);
-    weights_close(&wb);
-    return diff;
-}
+static int ckpt_diff(const char *a, const char *b) { return th_ckpt_diff(a, b, "ldm"); }
 
 START_TEST(test_resume_bit_identical)
 {
     setup_shard();
     char extra[8192], a[4200], b[4200], c[4200];
-    fmt(a, sizeof a, "%s/a.ckpt", dir);
-    fmt(b, sizeof b, "%s/b.ckpt", dir);
-    fmt(c, sizeof c, "%s/c.ckpt", dir);
-    fmt(extra, sizeof extra, SCHED "--no-db --out %s/a.gguf --ckpt %s", dir, a);
+    th_fmt(a, sizeof a, "%s/a.ckpt", dir);
+    th_fmt(b, sizeof b, "%s/b.ckpt", dir);
+    th_fmt(c, sizeof c, "%s/c.ckpt", dir);
+    th_fmt(extra, sizeof extra, SCHED "--no-db --out %s/a.gguf --ckpt %s", dir, a);
     run(extra);
-    fmt(extra, sizeof extra, SCHED "--no-db --out %s/b.gguf --ckpt %s --stop-at 10", dir, b);
+    th_fmt(extra, sizeof extra, SCHED "--no-db --out %s/b.gguf --ckpt %s --stop-at 10", dir, b);
     run(extra);
     ck_assert_int_ne(ckpt_diff(a, b), 0); /* stopped at 10: not yet the same */
-    fmt(extra, sizeof extra, "--resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, b);
+    th_fmt(extra, sizeof extra, "--resume --db %s/t.db --out %s/b.gguf --ckpt %s", dir, dir, b);
     run(extra);
     ck_assert_msg(ckpt_diff(a, b) == 0, "resumed run differs from the uninterrupted one");
-    fmt(extra, sizeof extra, SCHED "--no-db --seed 2 --out %s/c.gguf --ckpt %s", dir, c);
+    th_fmt(extra, sizeof extra, SCHED "--no-db --seed 2 --out %s/c.gguf --ckpt %s", dir, c);
     run(extra);
     ck_assert_int_ne(ckpt_diff(a, c), 0);
 
     /* H = 1 and 3 with the same command */
     for (int h = 1; h <= 3; h += 2) {
-        fmt(extra, sizeof extra, SCHED "--no-db --horizon %d --out %s/h%d.gguf --ckpt %s/h%d.ckpt", h, dir, h, dir, h);
+        th_fmt(extra, sizeof extra, SCHED "--no-db --horizon %d --out %s/h%d.gguf --ckpt %s/h%d.ckpt", h, dir, h, dir, h);
         run(extra);
-        fmt(extra, sizeof extra, "%s/h%d.gguf", dir, h);
+        th_fmt(extra, sizeof extra, "%s/h%d.gguf", dir, h);
         ldm_t *l = ldm_build_from_file(extra, backend_cpu(), 2);
         ck_assert_int_eq(l->cfg.horizon, h);
         ldm_free(l);
     }
 
     /* the weights load; --eval prints the reconstruction, code usage and probe lines */
-    fmt(extra, sizeof extra, "%s/b.gguf", dir);
+    th_fmt(extra, sizeof extra, "%s/b.gguf", dir);
     ldm_t *l = ldm_build_from_file(extra, backend_cpu(), 4);
     ck_assert_int_eq(l->cfg.horizon, 5);
     ldm_free(l);
     char cmd[16384];
-    fmt(cmd, sizeof cmd,
+    th_fmt(cmd, sizeof cmd,
         "'%s' train ldm --eval %s/b.gguf --val %s/k-val.vgs --train %s/k-train.vgs --eval-windows 16 >%s/eval.txt "
         "2>&1",
         getenv("VIDEOGO_BIN"), dir, dir, dir, dir);
     ck_assert_int_eq(system(cmd), 0);
-    fmt(extra, sizeof extra, "%s/eval.txt", dir);
+    th_fmt(extra, sizeof extra, "%s/eval.txt", dir);
     FILE *f = fopen(extra, "r");
     ck_assert_ptr_nonnull(f);
     char text[8192];
@@ -134,7 +95,7 @@ START_TEST(test_resume_bit_identical)
 
     /* SQLite: the resumed run logged train lines and an evaluation */
     sqlite3 *db;
-    fmt(extra, sizeof extra, "%s/t.db", dir);
+    th_fmt(extra, sizeof extra, "%s/t.db", dir);
     ck_assert_int_eq(sqlite3_open(extra, &db), SQLITE_OK);
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_prepare_v2(db,
@@ -148,7 +109,7 @@ START_TEST(test_resume_bit_identical)
     sqlite3_finalize(st);
     sqlite3_close(db);
 
-    fmt(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    th_fmt(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST

@@ -21,6 +21,8 @@
 #include "model/weights.h"
 #include "render/dataset.h"
 
+#include "train_harness.h"
+
 static char dir[] = "/tmp/videogo-test-toktrain-XXXXXX";
 static char cmd_base[8192];
 /* the run's schedule; --resume must find it in the checkpoint */
@@ -28,17 +30,7 @@ static char cmd_base[8192];
 
 static void setup_shard(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *data = getenv("VIDEOGO_DATA");
-    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
-    char src[4096];
-    snprintf(src, sizeof src, "%s/katago9/train-000.sgf", data);
-    const char *srcs[] = {src};
-    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
-                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
-    dataset_build_report_t rep;
-    char err[1024];
-    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
+    th_build_shard(dir);
     const char *bin = getenv("VIDEOGO_BIN");
     ck_assert_ptr_nonnull(bin);
     snprintf(cmd_base, sizeof cmd_base,
@@ -56,27 +48,7 @@ static void run(const char *extra)
     ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
 }
 
-/* 0 when the two checkpoints hold the same state and tensors, byte for byte. */
-static int ckpt_diff(const char *a, const char *b)
-{
-    weights_t wa, wb;
-    checkpoint_state_t sa, sb;
-    char err[WEIGHTS_ERR_LEN];
-    ck_assert_msg(checkpoint_open(&wa, a, "tokenizer", &sa, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(checkpoint_open(&wb, b, "tokenizer", &sb, err, sizeof err) == 0, "%s", err);
-    int diff = sa.step != sb.step || memcmp(&sa.rng, &sb.rng, sizeof sa.rng) != 0;
-    ck_assert_uint_eq(wa.n_tensors, wb.n_tensors);
-    for (uint64_t i = 0; i < wa.n_tensors; i++) {
-        const weights_tensor_info_t *ta = &wa.tensors[i];
-        const weights_tensor_info_t *tb = weights_find_tensor(&wb, ta->name);
-        ck_assert_ptr_nonnull(tb);
-        ck_assert_uint_eq(ta->nbytes, tb->nbytes);
-        if (memcmp(wa.data + wa.data_start + ta->offset, wb.data + wb.data_start + tb->offset, ta->nbytes)) diff = 1;
-    }
-    weights_close(&wa);
-    weights_close(&wb);
-    return diff;
-}
+static int ckpt_diff(const char *a, const char *b) { return th_ckpt_diff(a, b, "tokenizer"); }
 
 START_TEST(test_resume_bit_identical)
 {
