@@ -24,24 +24,18 @@
 #include "render/dataset.h"
 #include "render/render.h"
 
+#include "train_harness.h"
+
 static char dir[] = "/tmp/vgo-ldm-XXXXXX";
 static dataset_t *ds;
 
 static void setup(void)
 {
     if (ds) return;
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *data = getenv("VIDEOGO_DATA");
-    ck_assert_msg(data != NULL, "VIDEOGO_DATA unset (run through meson test)");
-    char src[4096];
-    snprintf(src, sizeof src, "%s/katago9/train-000.sgf", data);
-    const char *srcs[] = {src};
-    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "k", .board_size = 9,
-                              .seed = DATASET_DEFAULT_SEED, .val_modulus = DATASET_DEFAULT_VAL_MODULUS};
-    dataset_build_report_t rep;
-    char err[1024];
-    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
-    ds = dataset_open(rep.path[DATASET_SPLIT_TRAIN], err, sizeof err);
+    th_build_shard(dir);
+    char path[4200], err[1024];
+    th_fmt(path, sizeof path, "%s/k-train.vgs", dir);
+    ds = dataset_open(path, err, sizeof err);
     ck_assert_msg(ds != NULL, "%s", err);
 }
 
