@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "kernels/kernels_internal.h"
 #include "kernels/ops.h"
@@ -43,6 +44,28 @@ long fsq_codebook_size(const int *levels, int D)
     long n = 1;
     for (int i = 0; i < D; i++) n *= levels[i];
     return n;
+}
+
+int fsq_levels_check(const int *levels, int D, int max_d, long max_codebook, const char *what, char *err,
+                     size_t errlen)
+{
+    if (D < 1 || D > max_d) {
+        snprintf(err, errlen, "%s: %d FSQ levels, 1..%d expected", what, D, max_d);
+        return -1;
+    }
+    long k = 1;
+    for (int i = 0; i < D; i++) {
+        if (levels[i] < 2 || levels[i] > 256) {
+            snprintf(err, errlen, "%s: FSQ level %d = %d outside 2..256", what, i, levels[i]);
+            return -1;
+        }
+        k *= levels[i];
+        if (k > max_codebook) {
+            snprintf(err, errlen, "%s: FSQ codebook larger than %ld", what, max_codebook);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void fsq_forward(float *zhat, int *codes, const float *z, const int *levels, int N, int D)

@@ -289,6 +289,10 @@ void fsq_decode(float *zhat, const int *codes, const int *levels, int N, int D);
 void fsq_digits(int *digits, const int *codes, const int *levels, int N, int D);
 /* prod levels[i] (host helper). */
 long fsq_codebook_size(const int *levels, int D);
+/* Checks a net's FSQ levels (host helper): 1..max_d dimensions, each level in 2..256, codebook
+ * at most max_codebook. 0, or -1 with "<what>: ..." in err. */
+int fsq_levels_check(const int *levels, int D, int max_d, long max_codebook, const char *what, char *err,
+                     size_t errlen);
 
 /* ---- optimizer -------------------------------------------------------------------------- */
 

@@ -64,12 +64,12 @@ int idm_config_check(const idm_config_t *c, char *err, size_t errlen)
     else if (c->channels != 3) why = "frames are RGB (3 channels)";
     else if (c->hidden < 1 || c->hidden > 65536) why = "hidden width outside 1..65536";
     else if (c->horizon < 1 || c->horizon > IDM_MAX_HORIZON) why = "horizon outside 1..16";
-    else if (c->n_levels < 1 || c->n_levels > IDM_MAX_LEVELS) why = "1..8 FSQ levels expected";
     else if (!(c->label_fraction >= 0.0 && c->label_fraction <= 1.0)) why = "label fraction outside [0, 1]";
-    for (int d = 0; !why && d < c->n_levels; d++)
-        if (c->levels[d] < 2 || c->levels[d] > 256) why = "an FSQ level outside 2..256";
-    if (why) snprintf(err, errlen, "%s", why);
-    return why ? -1 : 0;
+    if (why) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    return fsq_levels_check(c->levels, c->n_levels, IDM_MAX_LEVELS, 1L << 30, "idm", err, errlen);
 }
 
 /* The integer keys, each an int field of idm_config_t stored as u32. */

@@ -71,25 +71,10 @@ int ldm_config_check(const ldm_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "width %d must be 1..65536 and a multiple of the heads (%d)", c->width, c->heads);
         return -1;
     }
-    if (c->n_levels < 1 || c->n_levels > LDM_MAX_LEVELS) {
-        snprintf(err, errlen, "%d FSQ levels: 1..%d expected", c->n_levels, LDM_MAX_LEVELS);
-        return -1;
-    }
+    if (fsq_levels_check(c->levels, c->n_levels, LDM_MAX_LEVELS, 1L << 30, "ldm", err, errlen)) return -1;
     if (!(c->disc_weight >= 0.0f && c->disc_weight < 1e6f)) {
         snprintf(err, errlen, "disc weight %g must be >= 0", (double)c->disc_weight);
         return -1;
-    }
-    long k = 1;
-    for (int i = 0; i < c->n_levels; i++) {
-        if (c->levels[i] < 2 || c->levels[i] > 256) {
-            snprintf(err, errlen, "FSQ level %d = %d outside 2..256", i, c->levels[i]);
-            return -1;
-        }
-        k *= c->levels[i];
-        if (k > (1L << 30)) {
-            snprintf(err, errlen, "FSQ codebook larger than 2^30");
-            return -1;
-        }
     }
     return 0;
 }

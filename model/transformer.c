@@ -48,27 +48,6 @@ int ar_loss_start(const ar_config_t *c)
     return c->img_tokens + 3;
 }
 
-static int check_levels(const int *lv, int n, const char *what, char *err, size_t errlen)
-{
-    if (n < 1 || n > AR_MAX_LEVELS) {
-        snprintf(err, errlen, "%s: %d FSQ levels, 1..%d expected", what, n, AR_MAX_LEVELS);
-        return -1;
-    }
-    long k = 1;
-    for (int i = 0; i < n; i++) {
-        if (lv[i] < 2 || lv[i] > 256) {
-            snprintf(err, errlen, "%s: level %d = %d outside 2..256", what, i, lv[i]);
-            return -1;
-        }
-        k *= lv[i];
-        if (k > (1L << 24)) {
-            snprintf(err, errlen, "%s: codebook larger than 2^24", what);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int ar_config_check(const ar_config_t *c, char *err, size_t errlen)
 {
     if (c->layers < 1 || c->layers > AR_MAX_LAYERS) {
@@ -93,8 +72,11 @@ int ar_config_check(const ar_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "rope theta %g must be > 1", (double)c->rope_theta);
         return -1;
     }
-    if (check_levels(c->img_levels, c->n_img_levels, "image tokens", err, errlen)) return -1;
-    if (c->horizon > 0 && check_levels(c->ldm_levels, c->n_ldm_levels, "LDM codes", err, errlen)) return -1;
+    if (fsq_levels_check(c->img_levels, c->n_img_levels, AR_MAX_LEVELS, 1L << 24, "image tokens", err, errlen))
+        return -1;
+    if (c->horizon > 0 &&
+        fsq_levels_check(c->ldm_levels, c->n_ldm_levels, AR_MAX_LEVELS, 1L << 24, "LDM codes", err, errlen))
+        return -1;
     return 0;
 }
 

@@ -169,6 +169,24 @@ static void fw_silu(fd_case_t *c)
     silu_forward(c->out, c->f[0], (size_t)c->d[0]);
 }
 
+/* fsq_levels_check: the one check of a net's FSQ levels (tokenizer, LDM, transformer, IDM). */
+START_TEST(test_fsq_levels_check)
+{
+    char err[256];
+    const int ok[] = {8, 5, 5, 5}, low[] = {8, 1}, high[] = {257}, big[] = {256, 256, 256, 256};
+    ck_assert_int_eq(fsq_levels_check(ok, 4, 8, 1000, "net", err, sizeof err), 0);
+    ck_assert_int_eq(fsq_levels_check(ok, 4, 8, 999, "net", err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "net: FSQ codebook larger than 999") != NULL, "%s", err);
+    ck_assert_int_eq(fsq_levels_check(ok, 4, 3, 1000, "net", err, sizeof err), -1);
+    ck_assert_int_eq(fsq_levels_check(ok, 0, 8, 1000, "net", err, sizeof err), -1);
+    ck_assert_int_eq(fsq_levels_check(low, 2, 8, 1000, "net", err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "level 1 = 1 outside 2..256") != NULL, "%s", err);
+    ck_assert_int_eq(fsq_levels_check(high, 1, 8, 1000, "net", err, sizeof err), -1);
+    ck_assert_int_eq(fsq_levels_check(big, 4, 8, 1L << 30, "net", err, sizeof err), -1);
+    ck_assert_int_eq(fsq_levels_check(big, 3, 8, 1L << 30, "net", err, sizeof err), 0);
+}
+END_TEST
+
 START_TEST(test_checker_flags_wrong_gradients)
 {
     rseed(1);
@@ -1216,6 +1234,7 @@ static Suite *kernels_suite(void)
     TCase *tc = tcase_create("ops");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_checker_flags_wrong_gradients);
+    tcase_add_test(tc, test_fsq_levels_check);
     tcase_add_test(tc, test_matmul);
     tcase_add_test(tc, test_matmul_split);
     tcase_add_test(tc, test_kexpf_accuracy);
