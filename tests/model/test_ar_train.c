@@ -6,7 +6,6 @@
  * in SQLite.
  */
 #include <check.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,19 +136,8 @@ START_TEST(test_train_ar_cli)
     ar_free(m);
 
     /* the SQLite log has the resumed run with validation rows */
-    sqlite3 *db;
     th_fmt(p, sizeof p, "%s/t.db", dir);
-    ck_assert_int_eq(sqlite3_open(p, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "select count(*) from training_log l join training_runs r on l.run_id = r.id "
-                                        "where r.net = 'ar' and l.split = 'val'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_int_gt(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ck_assert_int_gt(th_train_log_rows(p, "ar", "val"), 0);
 
     if (getenv("AR_TRAIN_KEEP")) return;
     th_fmt(p, sizeof p, "rm -rf %s", dir);

@@ -3,7 +3,6 @@
  * seed is not, so the comparison can fail); --horizon 1 and 3 train with the same command; the
  * weights load; --eval runs and prints its three measurements; the run is logged in SQLite. */
 #include <check.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,20 +93,9 @@ START_TEST(test_resume_bit_identical)
                   "eval output: %s", text);
 
     /* SQLite: the resumed run logged train lines and an evaluation */
-    sqlite3 *db;
     th_fmt(extra, sizeof extra, "%s/t.db", dir);
-    ck_assert_int_eq(sqlite3_open(extra, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT COUNT(*), SUM(split = 'train'), SUM(split = 'val') FROM training_log "
-                                        "JOIN training_runs r ON r.id = training_log.run_id WHERE r.net = 'ldm'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_int_ge(sqlite3_column_int(st, 1), 1);
-    ck_assert_int_ge(sqlite3_column_int(st, 2), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ck_assert_int_ge(th_train_log_rows(extra, "ldm", "train"), 1);
+    ck_assert_int_ge(th_train_log_rows(extra, "ldm", "val"), 1);
 
     th_fmt(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

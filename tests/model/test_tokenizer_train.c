@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,20 +84,9 @@ START_TEST(test_resume_bit_identical)
     ck_assert(WIFEXITED(rc) && (WEXITSTATUS(rc) == 0 || WEXITSTATUS(rc) == 1));
 
     /* SQLite: the resumed run logged train lines and an evaluation */
-    sqlite3 *db;
     snprintf(extra, sizeof extra, "%s/t.db", dir);
-    ck_assert_int_eq(sqlite3_open(extra, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT COUNT(*), SUM(split = 'train'), SUM(split = 'val') FROM training_log "
-                                        "JOIN training_runs r ON r.id = training_log.run_id WHERE r.net = 'tokenizer'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    ck_assert_int_ge(sqlite3_column_int(st, 1), 1);
-    ck_assert_int_ge(sqlite3_column_int(st, 2), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ck_assert_int_ge(th_train_log_rows(extra, "tokenizer", "train"), 1);
+    ck_assert_int_ge(th_train_log_rows(extra, "tokenizer", "val"), 1);
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

@@ -2,6 +2,7 @@
 #include "train_harness.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +55,23 @@ int th_ckpt_diff(const char *a, const char *b, const char *arch)
     weights_close(&wa);
     weights_close(&wb);
     return diff;
+}
+
+int th_train_log_rows(const char *db_path, const char *net, const char *split)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT COUNT(*) FROM training_log l JOIN training_runs r ON r.id = l.run_id "
+                                        "WHERE r.net = ?1 AND l.split = ?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, net, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, split, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
 }
