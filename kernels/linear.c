@@ -5,6 +5,7 @@
  * the accumulate-into-gradient convention for free.
  */
 #include <assert.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +111,61 @@ void kernels_gemm(int transA, int transB, int M, int N, int K, float alpha, cons
  * whole blocks of columns and walks the rows in order, so every sum has one fixed order. */
 #define COL_BLOCK 64
 
+/* Few rows (token-by-token generation: one row per rollout): OpenBLAS packs the whole weight
+ * matrix on every call, which cost more than the product itself (perf on `bench genmove`: 37%
+ * of the time in sgemm_incopy). Here each weight row is read once and dotted with up to
+ * MATMUL_FEW_ROWS input rows, in 16 fixed lanes per row (vectorized, one summation order for
+ * every clone and thread count; fmaf is exactly rounded everywhere, a vfmadd on AVX2/AVX-512). out[n, o] = bias[o] + inp[n, :] . weight[o, :]. */
+#define MATMUL_FEW_ROWS 16
+#define LANES 16
+
+KERNELS_HOT static void matmul_few_rows(float *restrict out, const float *restrict inp,
+                                        const float *restrict weight, const float *restrict bias, int N,
+                                        int C, int OC, int o0, int o1)
+{
+    const int CL = C - C % LANES;
+    for (int o = o0; o < o1; o++) {
+        const float *restrict w = weight + (size_t)o * C;
+        for (int n0 = 0; n0 < N; n0 += 4) {
+            const int nr = N - n0 < 4 ? N - n0 : 4;
+            const float *x0 = inp + (size_t)n0 * C;
+            const float *x1 = nr > 1 ? x0 + C : x0, *x2 = nr > 2 ? x0 + 2 * (size_t)C : x0;
+            const float *x3 = nr > 3 ? x0 + 3 * (size_t)C : x0;
+            float a0[LANES] = {0}, a1[LANES] = {0}, a2[LANES] = {0}, a3[LANES] = {0};
+            for (int c = 0; c < CL; c += LANES)
+                for (int j = 0; j < LANES; j++) {
+                    float wj = w[c + j];
+                    a0[j] = fmaf(wj, x0[c + j], a0[j]);
+                    a1[j] = fmaf(wj, x1[c + j], a1[j]);
+                    a2[j] = fmaf(wj, x2[c + j], a2[j]);
+                    a3[j] = fmaf(wj, x3[c + j], a3[j]);
+                }
+            float *acc[4] = {a0, a1, a2, a3};
+            const float *xs[4] = {x0, x1, x2, x3};
+            for (int r = 0; r < nr; r++) {
+                float s = 0.0f;
+                for (int j = 0; j < LANES; j++) s += acc[r][j];
+                for (int c = CL; c < C; c++) s += w[c] * xs[r][c];
+                out[(size_t)(n0 + r) * OC + o] = (bias ? bias[o] : 0.0f) + s;
+            }
+        }
+    }
+}
+
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC)
 {
     assert(N >= 0 && C > 0 && OC > 0);
     if (N == 0) return;
+    if (N <= MATMUL_FEW_ROWS) {
+        const int blk = 64, nblk = (OC + blk - 1) / blk;
+        OMP(parallel for schedule(static) if ((long)N * OC * C >= GEMM_SPLIT_MIN))
+        for (int i = 0; i < nblk; i++) {
+            int o0 = i * blk, o1 = o0 + blk < OC ? o0 + blk : OC;
+            matmul_few_rows(out, inp, weight, bias, N, C, OC, o0, o1);
+        }
+        return;
+    }
     float beta = 0.0f;
     if (bias) {
         OMP(parallel for schedule(static) if ((size_t)N * OC > KERNELS_PAR_MIN))

@@ -81,8 +81,9 @@ int checkpoint_open(weights_t *w, const char *path, const char *net, checkpoint_
     for (uint64_t i = 0; i < w->n_tensors; i++) {
         const weights_tensor_info_t *t = &w->tensors[i];
         if (t->dtype != WEIGHTS_F32) return cerr(w, err, errlen, "tensor '%s' is not f32", t->name);
+        if (!strncmp(t->name, "x.", 2)) continue; /* trainer state of its own */
         if (strncmp(t->name, "p.", 2) && strncmp(t->name, "m.", 2) && strncmp(t->name, "v.", 2))
-            return cerr(w, err, errlen, "tensor '%s' is not p.NAME, m.NAME or v.NAME", t->name);
+            return cerr(w, err, errlen, "tensor '%s' is not p.NAME, m.NAME, v.NAME or x.NAME", t->name);
         /* Every p.X has m.X and v.X of its shape, and every m.X / v.X has its p.X. */
         char tn[WEIGHTS_MAX_NAME + 8];
         const char *others = t->name[0] == 'p' ? "mv" : "p";

@@ -13,7 +13,9 @@
  * plus whatever the trainer adds with weights_writer_kv_* (the net's hyperparameters under
  * the same keys as its weights file, the optimizer's settings, ...) and videogo.command.
  * Tensors, all F32 (bit-exact): for each parameter tensor NAME, "p.NAME" (the values),
- * "m.NAME" and "v.NAME" (AdamW first and second moments), same shape.
+ * "m.NAME" and "v.NAME" (AdamW first and second moments), same shape; and any "x.NAME" the
+ * trainer adds for other state (e.g. x.ema_weights, the tokenizer's moving average), read
+ * by the trainer itself.
  *
  * Ownership: the writer copies what it is given; checkpoint_read_param copies into caller
  * buffers, so the weights_t can be closed right after. */

@@ -56,11 +56,30 @@ static void random_position(board_t *b, int size, rng_t *r, int max_moves)
     }
 }
 
+/* A dense random position: with a density d drawn uniform in [0.4, 1), each point in random
+ * order gets a stone of a random colour with probability d, played by the rules (suicide is
+ * refused, captures are made). The 3 x 3 stone patterns a tokenizer patch sees (tokenizer.h)
+ * come up evenly, where games and alternating random play rarely fill a corner or a patch. */
+static void dense_position(board_t *b, int size, rng_t *r)
+{
+    board_init(b, size);
+    int np = size * size, order[BOARD_POINTS];
+    for (int i = 0; i < np; i++) order[i] = i;
+    for (int i = np - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)rng_below(r, (uint32_t)i + 1), x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    double d = 0.4 + 0.6 * rng_uniform(r);
+    for (int i = 0; i < np; i++)
+        if (rng_uniform(r) < d) board_play(b, rng_below(r, 2) ? STONE_WHITE : STONE_BLACK, order[i], NULL, NULL);
+}
+
 typedef struct {
     dataset_t *ds;
     render_ctx_t *ctx;
     int size, px;
-    double random_frac;
+    double random_frac, dense_frac;
 } sampler_t;
 
 /* B frames into rgb; their boards into stones[B * size*size] if not NULL. */
@@ -71,9 +90,13 @@ static void sample_batch(sampler_t *s, rng_t *r, int B, uint8_t *rgb, uint8_t *s
     uint64_t nf = dataset_info(s->ds)->n_frames;
     uint8_t raw[BOARD_POINTS], st[BOARD_POINTS];
     for (int b = 0; b < B; b++) {
-        if (s->random_frac > 0 && rng_uniform(r) < s->random_frac) {
+        double u = s->random_frac > 0 || s->dense_frac > 0 ? rng_uniform(r) : 1.0;
+        if (u < s->random_frac + s->dense_frac) {
             board_t bd;
-            random_position(&bd, s->size, r, np);
+            if (u < s->random_frac)
+                random_position(&bd, s->size, r, np);
+            else
+                dense_position(&bd, s->size, r);
             memcpy(st, bd.stones, (size_t)np);
         } else {
             uint64_t i = rng_next(r) % nf;
@@ -203,14 +226,15 @@ static void eval_print(FILE *f, const tok_eval_t *e)
 typedef struct {
     long steps;
     int batch, warmup;
-    double lr, random_frac;
+    double lr, random_frac, dense_frac;
+    double ema;          /* EMA decay of the weights that are evaluated and written (0: none) */
     double best_exact;   /* best board-exact rate of an evaluation so far (the one in --out) */
     long best_step;
-    int given_steps, given_batch, given_warmup, given_lr, given_random_frac;
+    int given_steps, given_batch, given_warmup, given_lr, given_random_frac, given_dense_frac;
 } run_opts_t;
 
-static void save_checkpoint(const tokenizer_t *t, const char *path, const checkpoint_state_t *st, int argc,
-                            char **argv, double elapsed_s, const run_opts_t *o)
+static void save_checkpoint(const tokenizer_t *t, const float *ema, const char *path, const checkpoint_state_t *st,
+                            int argc, char **argv, double elapsed_s, const run_opts_t *o)
 {
     weights_writer_t *w = checkpoint_writer_new("tokenizer", st);
     weights_writer_set_command(w, argc, argv);
@@ -221,6 +245,12 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
     weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
     weights_writer_kv_f64(w, "train.lr", o->lr);
     weights_writer_kv_f64(w, "train.random_frac", o->random_frac);
+    weights_writer_kv_f64(w, "train.dense_frac", o->dense_frac);
+    weights_writer_kv_f64(w, "train.ema", o->ema);
+    if (ema) {
+        int64_t dims[1] = {(int64_t)t->n_params};
+        weights_writer_tensor(w, "x.ema_weights", WEIGHTS_F32, 1, dims, ema);
+    }
     weights_writer_kv_f64(w, "train.best_exact", o->best_exact);
     weights_writer_kv_u64(w, "train.best_step", (uint64_t)o->best_step);
     weights_writer_kv_u32(w, "train.freeze_encoder", (uint32_t)t->freeze_encoder);
@@ -232,7 +262,7 @@ static void save_checkpoint(const tokenizer_t *t, const char *path, const checkp
 
 /* Loads a checkpoint into a new tokenizer (its config comes from the file). */
 static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
-                                    double *elapsed_s)
+                                    double *elapsed_s, float **ema_out)
 {
     weights_t w;
     char err[WEIGHTS_ERR_LEN];
@@ -250,6 +280,8 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
     if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
     if (!o->given_random_frac && !weights_get_f64(&w, "train.random_frac", &d)) o->random_frac = d;
+    if (!o->given_dense_frac && !weights_get_f64(&w, "train.dense_frac", &d)) o->dense_frac = d;
+    if (!weights_get_f64(&w, "train.ema", &d)) o->ema = d;
     if (!weights_get_f64(&w, "train.best_exact", &d)) o->best_exact = d;
     if (!weights_get_u64(&w, "train.best_step", &u)) o->best_step = (long)u;
     uint32_t fz;
@@ -257,6 +289,14 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
     t->freeze_encoder = freeze;
     tokenizer_zero_grad(t); /* allocates grad, m, v */
+    *ema_out = NULL;
+    if (weights_find_tensor(&w, "x.ema_weights")) {
+        int64_t dims[1] = {(int64_t)t->n_params};
+        const float *e = weights_tensor(&w, "x.ema_weights", 1, dims, err, sizeof err);
+        if (!e) die("%s: %s", path, err);
+        *ema_out = xmalloc(t->n_params * sizeof(float));
+        memcpy(*ema_out, e, t->n_params * sizeof(float));
+    }
     params_checkpoint_load(&w, path, be, t->params, TOKENIZER_N_PARAMS, t->n_params, t->param, t->m, t->v);
     weights_close(&w);
     return t;
@@ -307,6 +347,10 @@ static void train_usage(FILE *f)
             "  --lr X              peak learning rate (default 1e-3), --warmup N (default 200)\n"
             "  --l1 X              L1 weight (default 0)\n"
             "  --random-frac X     share of random legal positions (default 0.25)\n"
+            "  --dense-frac X      share of dense random legal positions (40-100%% of the points\n"
+            "                      tried, random colours; default 0)\n"
+            "  --ema D             evaluate and write an exponential moving average of the weights\n"
+            "                      (decay D, e.g. 0.999; default 0: the weights as trained)\n"
             "  --seed S            initialization and data seed (default 1)\n"
             "  --threads N         CPU threads (default 1)\n"
             "  --ckpt-every S      seconds between checkpoints (default 180)\n"
@@ -328,7 +372,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     double disc = -1;
     const char *levels = NULL, *dump_dir = NULL, *init = NULL;
     long steps = 20000, stop_at = 0;
-    double lr_max = 1e-3, l1 = 0, random_frac = 0.25, minutes = 0, ckpt_every = 180;
+    double lr_max = 1e-3, l1 = 0, random_frac = 0.25, dense_frac = 0, ema_decay = 0, minutes = 0, ckpt_every = 180;
     uint64_t seed = 1;
     run_opts_t ro = {0};
     int no_db = 0;
@@ -355,6 +399,8 @@ int cmd_train_tokenizer(int argc, char **argv)
         {"--warmup", TRAIN_OPT_INT, &warmup, 0, 100000000, &ro.given_warmup},
         {"--l1", TRAIN_OPT_DOUBLE, &l1, 0, 0, NULL},
         {"--random-frac", TRAIN_OPT_DOUBLE, &random_frac, 0, 0, &ro.given_random_frac},
+        {"--dense-frac", TRAIN_OPT_DOUBLE, &dense_frac, 0, 0, &ro.given_dense_frac},
+        {"--ema", TRAIN_OPT_DOUBLE, &ema_decay, 0, 0, NULL},
         {"--seed", TRAIN_OPT_U64, &seed, 0, 0, NULL},
         {"--threads", TRAIN_OPT_INT, &threads, 1, 256, NULL},
         {"--ckpt-every", TRAIN_OPT_DOUBLE, &ckpt_every, 0, 0, NULL},
@@ -403,12 +449,15 @@ int cmd_train_tokenizer(int argc, char **argv)
     dataset_t *ds = train_open_shard(train_path, 1);
 
     tokenizer_t *t;
+    float *ema = NULL; /* host copy of the averaged weights (--ema) */
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     if (resume) {
         ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
-        t = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
+        ro.dense_frac = dense_frac;
+        t = load_checkpoint(ckpt, be, &ro, &st, &elapsed0, &ema);
         steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr, random_frac = ro.random_frac;
+        dense_frac = ro.dense_frac, ema_decay = ro.ema;
         fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
@@ -442,6 +491,20 @@ int cmd_train_tokenizer(int argc, char **argv)
         rng_seed(&st.rng, seed ^ 0x746f6b656e697aULL);
     }
     if (freeze) t->freeze_encoder = 1;
+    if (random_frac < 0 || dense_frac < 0 || random_frac + dense_frac > 1)
+        die("--random-frac %g + --dense-frac %g: each >= 0, together at most 1", random_frac, dense_frac);
+    if (ema_decay < 0 || ema_decay >= 1) die("--ema %g: a decay in [0, 1), e.g. 0.999", ema_decay);
+    float *live = NULL; /* the trained weights while the averaged ones are swapped in */
+    if (ema_decay > 0) {
+        live = xmalloc(t->n_params * sizeof(float));
+        if (!ema) {
+            ema = xmalloc(t->n_params * sizeof(float));
+            be->to_host(ema, t->param, t->n_params * sizeof(float));
+        }
+    } else if (ema) {
+        free(ema); /* a run that had --ema keeps it (see train.ema); this one has none */
+        ema = NULL;
+    }
     const tokenizer_config_t *cfg = &t->cfg;
     if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
         die("%s: board size %u, the tokenizer is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
@@ -449,7 +512,7 @@ int cmd_train_tokenizer(int argc, char **argv)
     train_mkdir_parent(ckpt);
 
     sampler_t smp = {.ds = ds, .ctx = render_ctx_new(cfg->board_size, cfg->px), .size = cfg->board_size,
-                     .px = cfg->px, .random_frac = random_frac};
+                     .px = cfg->px, .random_frac = random_frac, .dense_frac = dense_frac};
     if (!smp.ctx) die("render_ctx_new failed");
     const size_t fb = (size_t)render_frame_bytes(cfg->px);
     uint8_t *rgb = xmalloc((size_t)batch * fb);
@@ -457,11 +520,11 @@ int cmd_train_tokenizer(int argc, char **argv)
     char config_json[1024];
     snprintf(config_json, sizeof config_json,
              "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"hidden\":%d,\"tokens\":%d,\"codebook\":%ld,"
-             "\"margin\":%d,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"l1\":%g,\"random_frac\":%g,\"seed\":%llu,"
+             "\"margin\":%d,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"l1\":%g,\"random_frac\":%g,\"dense_frac\":%g,\"ema\":%g,\"seed\":%llu,"
              "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
              preset, cfg->px, cfg->patch, cfg->hidden, t->T, tokenizer_codebook(cfg), cfg->margin,
              (double)cfg->disc_weight, batch, steps, lr_max, warmup,
-             (double)cfg->l1_weight, random_frac, (unsigned long long)st.shuffle_seed, threads,
+             (double)cfg->l1_weight, random_frac, dense_frac, ema_decay, (unsigned long long)st.shuffle_seed, threads,
              resume ? "true" : "false", t->n_params);
     int64_t run_id;
     db_t *db = train_db_begin(use_db, db_path, "tokenizer", config_json, resume, &run_id);
@@ -492,6 +555,12 @@ int cmd_train_tokenizer(int argc, char **argv)
         float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
         tokenizer_adamw_step(t, lr, 0.9f, 0.99f, 1e-8f, 1e-4f, 1.0f, (int)st.step + 1);
         st.step++;
+        if (ema) { /* ema += (1 - d)(w - ema), d ramped up over the first steps */
+            double d = ema_decay, ramp = (1.0 + (double)st.step) / (10.0 + (double)st.step);
+            if (ramp < d) d = ramp;
+            be->to_host(live, t->param, t->n_params * sizeof(float));
+            for (size_t i = 0; i < t->n_params; i++) ema[i] += (float)(1.0 - d) * (live[i] - ema[i]);
+        }
         frames_since += batch;
         loss_sum += loss;
         loss_n++;
@@ -515,6 +584,10 @@ int cmd_train_tokenizer(int argc, char **argv)
         if (st.step % (uint64_t)eval_every == 0 || last) {
             tok_eval_t e;
             double t0 = time_wall();
+            if (ema) { /* evaluate (and keep) the averaged weights */
+                be->to_host(live, t->param, t->n_params * sizeof(float));
+                be->to_device(t->param, ema, t->n_params * sizeof(float));
+            }
             tokenizer_evaluate(t, val, eval_frames, &e, NULL);
             fprintf(stderr, "eval step %llu: ", (unsigned long long)st.step);
             eval_print(stderr, &e);
@@ -529,14 +602,17 @@ int cmd_train_tokenizer(int argc, char **argv)
                 ro.best_exact = rate;
                 ro.best_step = (long)st.step;
                 tokenizer_save(t, out, cmd_argc, cmd);
-                fprintf(stderr, "best so far: weights %s (step %llu)\n", out, (unsigned long long)st.step);
+                fprintf(stderr, "best so far: weights %s (step %llu)%s\n", out, (unsigned long long)st.step,
+                        ema ? " (averaged)" : "");
             }
+            if (ema) be->to_device(t->param, live, t->n_params * sizeof(float));
             t_log += time_wall() - t0; /* keep evaluation out of the throughput figure */
         }
         now = time_wall();
         if (now - t_ckpt >= ckpt_every || last) {
             ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
-            save_checkpoint(t, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
+            ro.dense_frac = dense_frac, ro.ema = ema_decay;
+            save_checkpoint(t, ema, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
             fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }
@@ -544,6 +620,8 @@ int cmd_train_tokenizer(int argc, char **argv)
     train_db_end(db, run_id, (long)st.step >= steps, out);
     fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
     free(rgb);
+    free(ema);
+    free(live);
     render_ctx_free(smp.ctx);
     tokenizer_free(t);
     dataset_close(ds);

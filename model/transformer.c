@@ -686,44 +686,49 @@ void ar_imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t 
     /* prompt: <bos> <to move> <im_start> x_t <im_end> then <act_start> or <im_start> */
     const int P = T + 5;
     int *buf = m->host_tok; /* [max_batch * L] */
-    for (int b = 0; b < B; b++) {
-        int *q = buf + (size_t)b * P;
-        int k = 0;
-        q[k++] = AR_TOK_BOS;
-        q[k++] = to_move ? AR_TOK_WHITE : AR_TOK_BLACK;
-        q[k++] = AR_TOK_IM_START;
-        for (int i = 0; i < T; i++) q[k++] = io + img[i];
-        q[k++] = AR_TOK_IM_END;
-        q[k++] = H > 0 ? AR_TOK_ACT_START : AR_TOK_IM_START;
+    int k = 0;
+    buf[k++] = AR_TOK_BOS;
+    buf[k++] = to_move ? AR_TOK_WHITE : AR_TOK_BLACK;
+    buf[k++] = AR_TOK_IM_START;
+    for (int i = 0; i < T; i++) buf[k++] = io + img[i];
+    buf[k++] = AR_TOK_IM_END;
+    buf[k++] = H > 0 ? AR_TOK_ACT_START : AR_TOK_IM_START;
+    /* the B futures share the prompt: run it once (as future 0) and copy its keys and values
+     * to the others' cache rows */
+    const float *lg = ar_step(m, buf, 1, 0, P);
+    const size_t C = (size_t)m->C, row = (size_t)P * 2 * C * sizeof(float);
+    for (int l = 0; l < m->cfg.layers; l++) {
+        float *kv = m->cache + (size_t)l * m->max_batch * m->L * 2 * C;
+        for (int b = 1; b < B; b++) m->be->copy(kv + (size_t)b * m->L * 2 * C, kv, row);
     }
-    const float *lg = ar_step(m, buf, B, 0, P);
     int pos = P;
-    /* rows of the last position of each sequence */
-    int stride = P;
+    /* the row of the last position of future b: lg + (b * bstride + stride - 1) * NO (all
+     * futures read future 0's row after the shared prompt) */
+    int stride = P, bstride = 0;
     if (H > 0) {
         for (int h = 0; h < H; h++) {
             for (int b = 0; b < B; b++) {
-                int z = sample_code(m, lg + ((size_t)b * stride + stride - 1) * NO, 1 + Di, m->cfg.n_ldm_levels, s,
-                                    rng);
+                int z = sample_code(m, lg + ((size_t)b * bstride + stride - 1) * NO, 1 + Di, m->cfg.n_ldm_levels,
+                                    s, rng);
                 ldm[b * H + h] = z;
                 buf[b] = lo + z;
             }
             lg = ar_step(m, buf, B, pos++, 1);
-            stride = 1;
+            stride = bstride = 1;
         }
         for (int b = 0; b < B; b++) buf[2 * b] = AR_TOK_ACT_END, buf[2 * b + 1] = AR_TOK_IM_START;
         lg = ar_step(m, buf, B, pos, 2);
         pos += 2;
-        stride = 2;
+        stride = bstride = 2;
     }
-    for (int k = 0; k < T; k++) {
+    for (int i = 0; i < T; i++) {
         for (int b = 0; b < B; b++) {
-            int c = sample_code(m, lg + ((size_t)b * stride + stride - 1) * NO, 1, Di, s, rng);
-            next_img[b * T + k] = c;
+            int c = sample_code(m, lg + ((size_t)b * bstride + stride - 1) * NO, 1, Di, s, rng);
+            next_img[b * T + i] = c;
             buf[b] = io + c;
         }
-        if (k == T - 1) break;
+        if (i == T - 1) break;
         lg = ar_step(m, buf, B, pos++, 1);
-        stride = 1;
+        stride = bstride = 1;
     }
 }

@@ -299,6 +299,40 @@ START_TEST(test_matmul_split)
 }
 END_TEST
 
+/* The few-rows forward (N <= 16, token-by-token generation) against naive double references,
+ * for every N from 1 to 17 (17: the GEMM again), with and without bias, C with a tail after
+ * the 16 lanes, 1 and 2 threads (the output channels split over threads); results must not
+ * depend on the thread count. */
+START_TEST(test_matmul_few_rows)
+{
+    rseed(23);
+    int C = 70, OC = 600; /* N >= 13: enough work to split over threads */
+    float *inp = frand((size_t)17 * C, -1, 1), *w = frand((size_t)OC * C, -1, 1), *b = frand(OC, -1, 1);
+    for (int N = 1; N <= 17; N++)
+        for (int with_bias = 0; with_bias <= 1; with_bias++) {
+            float *out1 = NULL;
+            for (int threads = 1; threads <= 2; threads++) {
+                kernels_set_threads(threads);
+                float *out = fbuf((size_t)N * OC);
+                matmul_forward(out, inp, w, with_bias ? b : NULL, N, C, OC);
+                for (int n = 0; n < N; n++)
+                    for (int o = 0; o < OC; o++) {
+                        double acc = with_bias ? b[o] : 0.0;
+                        for (int k = 0; k < C; k++) acc += (double)inp[n * C + k] * w[o * C + k];
+                        ck_assert_msg(fabs(out[n * OC + o] - acc) < 1e-4, "N %d o %d: %g vs %g", N, o,
+                                      (double)out[n * OC + o], acc);
+                    }
+                if (threads == 1)
+                    out1 = out;
+                else
+                    ck_assert_msg(!memcmp(out1, out, (size_t)N * OC * sizeof(float)), "N %d: thread count", N);
+            }
+        }
+    kernels_set_threads(2);
+    arena_clear();
+}
+END_TEST
+
 /* The vectorizable exp used by softmax, SiLU and the losses, against double exp. */
 START_TEST(test_kexpf_accuracy)
 {
@@ -1237,6 +1271,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(tc, test_fsq_levels_check);
     tcase_add_test(tc, test_matmul);
     tcase_add_test(tc, test_matmul_split);
+    tcase_add_test(tc, test_matmul_few_rows);
     tcase_add_test(tc, test_kexpf_accuracy);
     tcase_add_test(tc, test_conv2d);
     tcase_add_test(tc, test_conv2d_chunked);

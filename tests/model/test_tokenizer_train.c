@@ -3,7 +3,8 @@
  *   - a run stopped at step K (--stop-at) and resumed (--resume alone: the schedule comes from
  *     the checkpoint) to N ends with a checkpoint
  *     whose parameters, AdamW moments, step and RNG are bit-identical to an uninterrupted
- *     run of N steps (and a run with another seed differs, so the comparison can fail);
+ *     run of N steps (and a run with another seed differs, so the comparison can fail), with
+ *     dense random positions and the moving average (--ema, checkpointed as x.ema_weights);
  *   - the weights it writes load (tokenizer_build_from_file) and `--eval` reports on them;
  *   - the run and its log land in SQLite (training_runs / training_log).
  */
@@ -25,7 +26,7 @@
 static char dir[] = "/tmp/videogo-test-toktrain-XXXXXX";
 static char cmd_base[8192];
 /* the run's schedule; --resume must find it in the checkpoint */
-#define SCHED "--preset tiny --steps 24 --warmup 4 --batch 8 --random-frac 0.5 "
+#define SCHED "--preset tiny --steps 24 --warmup 4 --batch 8 --random-frac 0.3 --dense-frac 0.3 --ema 0.9 "
 
 static void setup_shard(void)
 {
@@ -65,6 +66,12 @@ START_TEST(test_resume_bit_identical)
     run(extra);
     snprintf(extra, sizeof extra, "%s/a.ckpt", dir);
     ck_assert_msg(ckpt_diff(extra, b) == 0, "resumed run differs from the uninterrupted one");
+    weights_t w;
+    checkpoint_state_t cs;
+    char err[WEIGHTS_ERR_LEN];
+    ck_assert_msg(checkpoint_open(&w, extra, "tokenizer", &cs, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_nonnull(weights_find_tensor(&w, "x.ema_weights"));
+    weights_close(&w);
     /* another seed gives another run: the comparison can fail */
     snprintf(extra, sizeof extra, SCHED "--no-db --seed 2 --out %s/c.gguf --ckpt %s/c.ckpt", dir, dir);
     run(extra);
