@@ -325,50 +325,24 @@ static void train_usage(FILE *f)
 
 int cmd_train_ar(int argc, char **argv)
 {
-    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
+    train_common_t o = train_common_defaults(); /* the options every trainer has */
+    o.sched = (train_sched_t){.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3}; /* ar's own schedule */
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
-    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db";
     char out_buf[256], ckpt_buf[256];
-    int resume = 0, threads = 1, eval_every = 1000, eval_n = 1024, log_every = 50;
-    int use_db = 1, video_only = 0, games_pct = 100, enc_threads = 0;
-    long stop_at = 0;
-    double minutes = 0, ckpt_every = 180;
-    uint64_t seed = 1;
-    train_sched_t sc = {.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3};
-    int no_db = 0, pct_given = 0;
+    int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0;
     const train_opt_t opts[] = {
-        {"--resume", TRAIN_OPT_FLAG, &resume, 0, 0, NULL},
-        {"--no-db", TRAIN_OPT_FLAG, &no_db, 0, 0, NULL},
         {"--video-only", TRAIN_OPT_FLAG, &video_only, 0, 0, NULL},
-        {"--preset", TRAIN_OPT_STR, &preset, 0, 0, NULL},
         {"--tokenizer", TRAIN_OPT_STR, &tok_path, 0, 0, NULL},
         {"--ldm", TRAIN_OPT_STR, &ldm_path, 0, 0, NULL},
-        {"--train", TRAIN_OPT_STR, &train_path, 0, 0, NULL},
-        {"--val", TRAIN_OPT_STR, &val_path, 0, 0, NULL},
         {"--cache-dir", TRAIN_OPT_STR, &cache_dir, 0, 0, NULL},
         {"--games-percent", TRAIN_OPT_INT, &games_pct, 1, 100, &pct_given},
-        {"--out", TRAIN_OPT_STR, &out, 0, 0, NULL},
-        {"--ckpt", TRAIN_OPT_STR, &ckpt, 0, 0, NULL},
-        {"--steps", TRAIN_OPT_LONG, &sc.steps, 1, 2000000000, &sc.given_steps},
-        {"--minutes", TRAIN_OPT_DOUBLE, &minutes, 0, 0, NULL},
-        {"--stop-at", TRAIN_OPT_LONG, &stop_at, 1, 2000000000, NULL},
-        {"--batch", TRAIN_OPT_INT, &sc.batch, 1, 4096, &sc.given_batch},
-        {"--lr", TRAIN_OPT_DOUBLE, &sc.lr, 0, 0, &sc.given_lr},
-        {"--warmup", TRAIN_OPT_INT, &sc.warmup, 0, 100000000, &sc.given_warmup},
-        {"--seed", TRAIN_OPT_U64, &seed, 0, 0, NULL},
-        {"--threads", TRAIN_OPT_INT, &threads, 1, 256, NULL},
         {"--encode-threads", TRAIN_OPT_INT, &enc_threads, 1, 256, NULL},
-        {"--ckpt-every", TRAIN_OPT_DOUBLE, &ckpt_every, 0, 0, NULL},
-        {"--eval-every", TRAIN_OPT_INT, &eval_every, 1, 2000000000, NULL},
         {"--eval-n", TRAIN_OPT_INT, &eval_n, 1, 1000000, NULL},
-        {"--log-every", TRAIN_OPT_INT, &log_every, 1, 2000000000, NULL},
-        {"--db", TRAIN_OPT_STR, &db_path, 0, 0, NULL},
     };
-    int rc = train_parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
+    int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
-    use_db = !no_db;
     const backend_t *be = backend_cpu();
-    be->set_threads(enc_threads ? enc_threads : threads);
+    be->set_threads(enc_threads ? enc_threads : o.threads);
     int cmd_argc;
     char **cmd = train_command(argc, argv, &cmd_argc);
 
@@ -385,16 +359,16 @@ int cmd_train_ar(int argc, char **argv)
         ldm = ldm_build_from_file(ldm_path, be, 64);
     }
 
-    dataset_t *val_ds = train_open_shard(val_path, 0), *train_ds = train_open_shard(train_path, 1);
+    dataset_t *val_ds = train_open_shard(o.val, 0), *train_ds = train_open_shard(o.train, 1);
     if (dataset_info(train_ds)->board_size != (uint32_t)tok->cfg.board_size)
-        die("%s: board size %u, the tokenizer reads %d", train_path, dataset_info(train_ds)->board_size,
+        die("%s: board size %u, the tokenizer reads %d", o.train, dataset_info(train_ds)->board_size,
             tok->cfg.board_size);
 
     ar_t *m;
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     ar_config_t cfg0;
-    if (ar_preset(preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+    if (ar_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
     cfg0.img_tokens = tok->T;
     cfg0.n_img_levels = tok->cfg.n_levels;
     for (int i = 0; i < tok->cfg.n_levels; i++) cfg0.img_levels[i] = tok->cfg.levels[i];
@@ -404,34 +378,35 @@ int cmd_train_ar(int argc, char **argv)
         for (int i = 0; i < ldm->cfg.n_levels; i++) cfg0.ldm_levels[i] = ldm->cfg.levels[i];
     }
     const char *suffix = video_only ? "-video" : "";
-    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ar-%s%s.gguf", preset, suffix);
-    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ar-%s%s.ckpt", preset, suffix);
+    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ar-%s%s.gguf", o.preset, suffix);
+    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ar-%s%s.ckpt", o.preset, suffix);
     if (n1 < 0 || (size_t)n1 >= sizeof out_buf || n2 < 0 || (size_t)n2 >= sizeof ckpt_buf)
-        die("preset name too long: %s", preset);
-    if (!out) out = out_buf;
-    if (!ckpt) ckpt = ckpt_buf;
-    if (resume) {
-        m = load_checkpoint(ckpt, be, &sc, &st, &elapsed0, &games_pct, pct_given);
+        die("preset name too long: %s", o.preset);
+    if (!o.out) o.out = out_buf;
+    if (!o.ckpt) o.ckpt = ckpt_buf;
+    if (o.resume) {
+        m = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0, &games_pct, pct_given);
         if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
             die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
                 "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
-                ckpt, m->tokenizer_sha256, m->ldm_sha256, tok_sha, ldm_sha);
-        if (m->cfg.horizon != cfg0.horizon) die("%s: horizon %d, the run asks %d", ckpt, m->cfg.horizon, cfg0.horizon);
-        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+                o.ckpt, m->tokenizer_sha256, m->ldm_sha256, tok_sha, ldm_sha);
+        if (m->cfg.horizon != cfg0.horizon)
+            die("%s: horizon %d, the run asks %d", o.ckpt, m->cfg.horizon, cfg0.horizon);
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", o.ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
-        m = ar_new(&cfg0, be, sc.batch, seed);
+        m = ar_new(&cfg0, be, o.sched.batch, o.seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
         ar_zero_grad(m);
-        st.shuffle_seed = seed;
-        rng_seed(&st.rng, seed ^ 0x61722d747261696eULL);
+        st.shuffle_seed = o.seed;
+        rng_seed(&st.rng, o.seed ^ 0x61722d747261696eULL);
     }
-    const long steps = sc.steps;
-    const int batch = sc.batch, warmup = sc.warmup;
-    const double lr_max = sc.lr;
-    train_mkdir_parent(out);
-    train_mkdir_parent(ckpt);
+    const long steps = o.sched.steps;
+    const int batch = o.sched.batch, warmup = o.sched.warmup;
+    const double lr_max = o.sched.lr;
+    train_mkdir_parent(o.out);
+    train_mkdir_parent(o.ckpt);
 
     /* caches (the nets are freed once they are built) */
     ar_data_t tr = {.ds = train_ds}, va = {.ds = val_ds};
@@ -443,7 +418,7 @@ int cmd_train_ar(int argc, char **argv)
     }
     tokenizer_free(tok);
     ldm_free(ldm);
-    be->set_threads(threads);
+    be->set_threads(o.threads);
     data_index(&tr, games_pct);
     data_index(&va, 100);
 
@@ -455,11 +430,11 @@ int cmd_train_ar(int argc, char **argv)
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
                       "\"threads\":%d,\"games_percent\":%d,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, threads, games_pct, resume ? "true" : "false", m->n_params, tok_sha,
-                      ldm_sha);
+                      (unsigned long long)st.shuffle_seed, o.threads, games_pct, o.resume ? "true" : "false",
+                      m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
-    db_t *db = train_db_begin(use_db, db_path, video_only ? "ar-video" : "ar", config_json, resume, &run_id);
+    db_t *db = train_db_begin(!o.no_db, o.db, video_only ? "ar-video" : "ar", config_json, o.resume, &run_id);
     fprintf(stderr,
             "ar %s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
             "%ld steps; %llu training / %llu validation examples\n",
@@ -484,23 +459,23 @@ int cmd_train_ar(int argc, char **argv)
         loss_sum += loss, img_sum += m->loss_img, ldm_sum += m->loss_ldm;
         loss_n++;
         double now = time_wall();
-        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
-        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
-        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+        if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
+        if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
+        if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == steps || stop) {
             double sps = seq_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.4f (x_t+1 %.4f, z %.4f nats/token)  lr %.2e  %.1f steps/s  %.0f "
                             "tokens/s  %.0f s\n",
                     (unsigned long long)st.step, steps, loss_sum / loss_n, img_sum / loss_n, ldm_sum / loss_n,
                     (double)lr, sps / batch, sps * L, elapsed0 + now - t_start);
             if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, sps * L))
-                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+                fprintf(stderr, "warning: %s: %s\n", o.db, db_error(db));
             t_log = now;
             seq_since = 0;
             loss_sum = img_sum = ldm_sum = 0;
             loss_n = 0;
         }
         int last = (long)st.step == steps || stop;
-        if (st.step % (uint64_t)eval_every == 0 || last) {
+        if (st.step % (uint64_t)o.eval_every == 0 || last) {
             double t0 = time_wall();
             ar_eval_t e;
             ar_evaluate(m, &va, eval_n, tokens, &e);
@@ -511,18 +486,18 @@ int cmd_train_ar(int argc, char **argv)
                 db_train_log(db, run_id, "val_next_frame", (int64_t)st.step, e.img, lr, 0);
                 if (!video_only) db_train_log(db, run_id, "val_ldm", (int64_t)st.step, e.ldm, lr, 0);
             }
-            ar_save(m, out, cmd_argc, cmd);
+            ar_save(m, o.out, cmd_argc, cmd);
             t_log += time_wall() - t0;
         }
         now = time_wall();
-        if (now - t_ckpt >= ckpt_every || last) {
-            save_checkpoint(m, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &sc, games_pct);
-            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+        if (now - t_ckpt >= o.ckpt_every || last) {
+            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched, games_pct);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }
     }
-    train_db_end(db, run_id, (long)st.step >= steps, out);
-    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    train_db_end(db, run_id, (long)st.step >= steps, o.out);
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", o.out, o.ckpt, time_wall() - t_start);
     free(tokens);
     free(tr.idx), free(va.idx);
     free(tr.img.codes), free(tr.ldm.codes), free(va.img.codes), free(va.ldm.codes);

@@ -254,59 +254,33 @@ static void train_usage(FILE *f)
 
 int cmd_train_ldm(int argc, char **argv)
 {
-    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
-    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db", *eval_only = NULL;
+    train_common_t o = train_common_defaults(); /* the options every trainer has */
+    const char *eval_only = NULL;
     char out_buf[256], ckpt_buf[256];
-    int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_windows = 512, log_every = 50;
-    int horizon = 0, width = 0, use_db = 1;
+    int horizon = 0, width = 0, eval_windows = 512;
     double disc = -1;
-    long steps = 20000, stop_at = 0;
-    double lr_max = 1e-3, minutes = 0, ckpt_every = 180;
-    uint64_t seed = 1;
-    train_sched_t ro = {0};
-    int no_db = 0;
     const train_opt_t opts[] = {
-        {"--resume", TRAIN_OPT_FLAG, &resume, 0, 0, NULL},
-        {"--no-db", TRAIN_OPT_FLAG, &no_db, 0, 0, NULL},
-        {"--preset", TRAIN_OPT_STR, &preset, 0, 0, NULL},
         {"--horizon", TRAIN_OPT_INT, &horizon, 1, LDM_MAX_HORIZON, NULL},
         {"--width", TRAIN_OPT_INT, &width, 1, 65536, NULL},
         {"--disc", TRAIN_OPT_DOUBLE, &disc, 0, 0, NULL},
-        {"--train", TRAIN_OPT_STR, &train_path, 0, 0, NULL},
-        {"--val", TRAIN_OPT_STR, &val_path, 0, 0, NULL},
-        {"--out", TRAIN_OPT_STR, &out, 0, 0, NULL},
-        {"--ckpt", TRAIN_OPT_STR, &ckpt, 0, 0, NULL},
-        {"--steps", TRAIN_OPT_LONG, &steps, 1, 2000000000, &ro.given_steps},
-        {"--minutes", TRAIN_OPT_DOUBLE, &minutes, 0, 0, NULL},
-        {"--stop-at", TRAIN_OPT_LONG, &stop_at, 1, 2000000000, NULL},
-        {"--batch", TRAIN_OPT_INT, &batch, 1, 4096, &ro.given_batch},
-        {"--lr", TRAIN_OPT_DOUBLE, &lr_max, 0, 0, &ro.given_lr},
-        {"--warmup", TRAIN_OPT_INT, &warmup, 0, 100000000, &ro.given_warmup},
-        {"--seed", TRAIN_OPT_U64, &seed, 0, 0, NULL},
-        {"--threads", TRAIN_OPT_INT, &threads, 1, 256, NULL},
-        {"--ckpt-every", TRAIN_OPT_DOUBLE, &ckpt_every, 0, 0, NULL},
-        {"--eval-every", TRAIN_OPT_INT, &eval_every, 1, 2000000000, NULL},
         {"--eval-windows", TRAIN_OPT_INT, &eval_windows, 1, 1000000, NULL},
-        {"--log-every", TRAIN_OPT_INT, &log_every, 1, 2000000000, NULL},
-        {"--db", TRAIN_OPT_STR, &db_path, 0, 0, NULL},
         {"--eval", TRAIN_OPT_STR, &eval_only, 0, 0, NULL},
     };
-    int rc = train_parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
+    int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
-    use_db = !no_db;
     const backend_t *be = backend_cpu();
-    be->set_threads(threads);
+    be->set_threads(o.threads);
     int cmd_argc;
     char **cmd = train_command(argc, argv, &cmd_argc);
 
-    dataset_t *val = train_open_shard(val_path, 0), *ds = train_open_shard(train_path, 1);
+    dataset_t *val = train_open_shard(o.val, 0), *ds = train_open_shard(o.train, 1);
 
     if (eval_only) {
         ldm_t *l = ldm_build_from_file(eval_only, be, 64);
         if (dataset_info(val)->board_size != (uint32_t)l->cfg.board_size)
-            die("%s: board size %u, the LDM reads %d", val_path, dataset_info(val)->board_size, l->cfg.board_size);
+            die("%s: board size %u, the LDM reads %d", o.val, dataset_info(val)->board_size, l->cfg.board_size);
         fprintf(stderr, "evaluating %s (H %d) on %d windows of %s ...\n", eval_only, l->cfg.horizon, eval_windows,
-                val_path);
+                o.val);
         ldm_eval_t e;
         ldm_evaluate(l, val, eval_windows, ds, 8 * eval_windows, &e);
         printf("%s: ", eval_only);
@@ -322,39 +296,37 @@ int cmd_train_ldm(int argc, char **argv)
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     ldm_config_t cfg0;
-    if (ldm_preset(preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+    if (ldm_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
     if (horizon) cfg0.horizon = horizon;
     if (width) cfg0.width = width;
     if (disc >= 0) cfg0.disc_weight = (float)disc;
-    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ldm-%s-h%d.gguf", preset, cfg0.horizon);
-    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ldm-%s-h%d.ckpt", preset, cfg0.horizon);
+    int n1 = snprintf(out_buf, sizeof out_buf, "runs/ldm-%s-h%d.gguf", o.preset, cfg0.horizon);
+    int n2 = snprintf(ckpt_buf, sizeof ckpt_buf, "runs/ldm-%s-h%d.ckpt", o.preset, cfg0.horizon);
     if (n1 < 0 || (size_t)n1 >= sizeof out_buf || n2 < 0 || (size_t)n2 >= sizeof ckpt_buf)
-        die("preset name too long: %s", preset);
-    if (!out) out = out_buf;
-    if (!ckpt) ckpt = ckpt_buf;
-    if (resume) {
-        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
-        l = load_checkpoint(ckpt, be, &ro, &st, &elapsed0);
-        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr;
-        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+        die("preset name too long: %s", o.preset);
+    if (!o.out) o.out = out_buf;
+    if (!o.ckpt) o.ckpt = ckpt_buf;
+    if (o.resume) {
+        l = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0);
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", o.ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
-        l = ldm_new(&cfg0, be, batch, seed);
+        l = ldm_new(&cfg0, be, o.sched.batch, o.seed);
         ldm_zero_grad(l);
-        st.shuffle_seed = seed;
-        rng_seed(&st.rng, seed ^ 0x6c646d6c646dULL);
+        st.shuffle_seed = o.seed;
+        rng_seed(&st.rng, o.seed ^ 0x6c646d6c646dULL);
     }
     const ldm_config_t *cfg = &l->cfg;
     if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
-        die("%s: board size %u, the LDM is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
-    train_mkdir_parent(out);
-    train_mkdir_parent(ckpt);
+        die("%s: board size %u, the LDM is for %d", o.train, dataset_info(ds)->board_size, cfg->board_size);
+    train_mkdir_parent(o.out);
+    train_mkdir_parent(o.ckpt);
 
     render_ctx_t *ctx = render_ctx_new(cfg->board_size, cfg->px);
     if (!ctx) die("render_ctx_new failed");
     const int H = cfg->horizon;
     const size_t wb = (size_t)(H + 1) * (size_t)render_frame_bytes(cfg->px);
-    uint8_t *rgb = xmalloc((size_t)batch * wb);
+    uint8_t *rgb = xmalloc((size_t)o.sched.batch * wb);
     const uint64_t nf = dataset_info(ds)->n_frames;
 
     char config_json[1024];
@@ -362,55 +334,56 @@ int cmd_train_ldm(int argc, char **argv)
                       "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"horizon\":%d,\"width\":%d,\"heads\":%d,"
                       "\"codebook\":%ld,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
                       "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
-                      cfg->preset, cfg->px, cfg->patch, H, cfg->width, cfg->heads, ldm_codebook(cfg), (double)cfg->disc_weight, batch, steps,
-                      lr_max, warmup, (unsigned long long)st.shuffle_seed, threads, resume ? "true" : "false",
-                      l->n_params);
+                      cfg->preset, cfg->px, cfg->patch, H, cfg->width, cfg->heads, ldm_codebook(cfg),
+                      (double)cfg->disc_weight, o.sched.batch, o.sched.steps, o.sched.lr, o.sched.warmup,
+                      (unsigned long long)st.shuffle_seed, o.threads, o.resume ? "true" : "false", l->n_params);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
-    db_t *db = train_db_begin(use_db, db_path, "ldm", config_json, resume, &run_id);
+    db_t *db = train_db_begin(!o.no_db, o.db, "ldm", config_json, o.resume, &run_id);
     fprintf(stderr, "ldm %s: %d px, P %d, %d tokens/frame, H %d, C %d, %d heads, codebook %ld, %zu params; batch %d, "
                     "%ld steps\n",
-            cfg->preset, cfg->px, cfg->patch, l->T, H, cfg->width, cfg->heads, ldm_codebook(cfg), l->n_params, batch,
-            steps);
+            cfg->preset, cfg->px, cfg->patch, l->T, H, cfg->width, cfg->heads, ldm_codebook(cfg), l->n_params,
+            o.sched.batch, o.sched.steps);
 
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
     long windows_since = 0;
     double loss_sum = 0;
     int loss_n = 0, stop = 0;
-    while ((long)st.step < steps && !stop) {
-        for (int b = 0; b < batch; b++) {
+    while ((long)st.step < o.sched.steps && !stop) {
+        for (int b = 0; b < o.sched.batch; b++) {
             uint64_t i = rng_next(&st.rng) % nf;
             int sym = (int)rng_below(&st.rng, SYM_COUNT);
             if (ldm_window(ds, ctx, H, i, sym, rgb + (size_t)b * wb, NULL))
-                die("%s: window at frame %llu unreadable", train_path, (unsigned long long)i);
+                die("%s: window at frame %llu unreadable", o.train, (unsigned long long)i);
         }
-        ldm_set_windows(l, rgb, batch);
+        ldm_set_windows(l, rgb, o.sched.batch);
         float loss = ldm_forward(l);
         if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
         ldm_zero_grad(l);
         ldm_backward(l);
-        float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
+        float lr = lr_schedule((long)st.step, o.sched.warmup, o.sched.steps, (float)o.sched.lr,
+                               (float)o.sched.lr * 0.05f);
         ldm_adamw_step(l, lr, 0.9f, 0.99f, 1e-8f, 1e-4f, 1.0f, (int)st.step + 1);
         st.step++;
-        windows_since += batch;
+        windows_since += o.sched.batch;
         loss_sum += loss;
         loss_n++;
         double now = time_wall();
-        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
-        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
-        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+        if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
+        if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
+        if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == o.sched.steps || stop) {
             double wps = windows_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.6f  lr %.2e  %.0f windows/s  %.0f s\n", (unsigned long long)st.step,
-                    steps, loss_sum / loss_n, (double)lr, wps, elapsed0 + now - t_start);
+                    o.sched.steps, loss_sum / loss_n, (double)lr, wps, elapsed0 + now - t_start);
             if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, wps * (H + 1) * l->T))
-                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+                fprintf(stderr, "warning: %s: %s\n", o.db, db_error(db));
             t_log = now;
             windows_since = 0;
             loss_sum = 0;
             loss_n = 0;
         }
-        int last = (long)st.step == steps || stop;
-        if (st.step % (uint64_t)eval_every == 0 || last) {
+        int last = (long)st.step == o.sched.steps || stop;
+        if (st.step % (uint64_t)o.eval_every == 0 || last) {
             double t0 = time_wall();
             ldm_eval_t e;
             /* evaluation reuses the training activations (max_batch = batch) */
@@ -425,19 +398,18 @@ int cmd_train_ldm(int argc, char **argv)
                     db_train_log(db, run_id, "val_probe_move_acc", (int64_t)st.step,
                                  (double)e.probe_hit / e.probe_n, lr, 0);
             }
-            ldm_save(l, out, cmd_argc, cmd);
+            ldm_save(l, o.out, cmd_argc, cmd);
             t_log += time_wall() - t0;
         }
         now = time_wall();
-        if (now - t_ckpt >= ckpt_every || last) {
-            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max;
-            save_checkpoint(l, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
-            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+        if (now - t_ckpt >= o.ckpt_every || last) {
+            save_checkpoint(l, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }
     }
-    train_db_end(db, run_id, (long)st.step >= steps, out);
-    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    train_db_end(db, run_id, (long)st.step >= o.sched.steps, o.out);
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", o.out, o.ckpt, time_wall() - t_start);
     free(rgb);
     render_ctx_free(ctx);
     ldm_free(l);

@@ -221,29 +221,24 @@ static void eval_print(FILE *f, const tok_eval_t *e)
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
-/* The options that shape the run (schedule and data): stored in checkpoints so that
- * `--resume` alone continues the same run; options given again on the command line win. */
+/* The options that shape the run besides the schedule (train_sched_t): stored in checkpoints
+ * so that `--resume` alone continues the same run; options given again on the command line
+ * win. */
 typedef struct {
-    long steps;
-    int batch, warmup;
-    double lr, random_frac, dense_frac;
+    double random_frac, dense_frac;
     double ema;          /* EMA decay of the weights that are evaluated and written (0: none) */
     double best_exact;   /* best board-exact rate of an evaluation so far (the one in --out) */
     long best_step;
-    int given_steps, given_batch, given_warmup, given_lr, given_random_frac, given_dense_frac;
+    int given_random_frac, given_dense_frac;
 } run_opts_t;
 
 static void save_checkpoint(const tokenizer_t *t, const float *ema, const char *path, const checkpoint_state_t *st,
-                            int argc, char **argv, double elapsed_s, const run_opts_t *o)
+                            int argc, char **argv, double elapsed_s, const train_sched_t *sc, const run_opts_t *o)
 {
     weights_writer_t *w = checkpoint_writer_new("tokenizer", st);
     weights_writer_set_command(w, argc, argv);
     tokenizer_config_write(w, &t->cfg);
-    weights_writer_kv_f64(w, "train.elapsed_s", elapsed_s);
-    weights_writer_kv_u64(w, "train.batch", (uint64_t)o->batch);
-    weights_writer_kv_u64(w, "train.steps", (uint64_t)o->steps);
-    weights_writer_kv_u64(w, "train.warmup", (uint64_t)o->warmup);
-    weights_writer_kv_f64(w, "train.lr", o->lr);
+    train_sched_write(w, sc, elapsed_s);
     weights_writer_kv_f64(w, "train.random_frac", o->random_frac);
     weights_writer_kv_f64(w, "train.dense_frac", o->dense_frac);
     weights_writer_kv_f64(w, "train.ema", o->ema);
@@ -261,8 +256,8 @@ static void save_checkpoint(const tokenizer_t *t, const float *ema, const char *
 }
 
 /* Loads a checkpoint into a new tokenizer (its config comes from the file). */
-static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_opts_t *o, checkpoint_state_t *st,
-                                    double *elapsed_s, float **ema_out)
+static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *sc, run_opts_t *o,
+                                    checkpoint_state_t *st, double *elapsed_s, float **ema_out)
 {
     weights_t w;
     char err[WEIGHTS_ERR_LEN];
@@ -270,15 +265,9 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
         die("%s\nhint: start a new run without --resume, or point --ckpt at a tokenizer checkpoint", err);
     tokenizer_config_t cfg;
     tokenizer_config_read(&w, &cfg);
-    double el = 0;
-    if (weights_get_f64(&w, "train.elapsed_s", &el)) el = 0;
-    *elapsed_s = el;
+    train_sched_read(&w, sc, elapsed_s);
     uint64_t u;
     double d;
-    if (!o->given_batch && !weights_get_u64(&w, "train.batch", &u) && u >= 1 && u <= 4096) o->batch = (int)u;
-    if (!o->given_steps && !weights_get_u64(&w, "train.steps", &u) && u >= 1 && u <= 2000000000) o->steps = (long)u;
-    if (!o->given_warmup && !weights_get_u64(&w, "train.warmup", &u) && u <= 100000000) o->warmup = (int)u;
-    if (!o->given_lr && !weights_get_f64(&w, "train.lr", &d)) o->lr = d;
     if (!o->given_random_frac && !weights_get_f64(&w, "train.random_frac", &d)) o->random_frac = d;
     if (!o->given_dense_frac && !weights_get_f64(&w, "train.dense_frac", &d)) o->dense_frac = d;
     if (!weights_get_f64(&w, "train.ema", &d)) o->ema = d;
@@ -286,7 +275,7 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, run_o
     if (!weights_get_u64(&w, "train.best_step", &u)) o->best_step = (long)u;
     uint32_t fz;
     int freeze = !weights_get_u32(&w, "train.freeze_encoder", &fz) && fz;
-    tokenizer_t *t = tokenizer_new(&cfg, be, o->batch, 0);
+    tokenizer_t *t = tokenizer_new(&cfg, be, sc->batch, 0);
     t->freeze_encoder = freeze;
     tokenizer_zero_grad(t); /* allocates grad, m, v */
     *ema_out = NULL;
@@ -364,22 +353,15 @@ static void train_usage(FILE *f)
 
 int cmd_train_tokenizer(int argc, char **argv)
 {
-    const char *preset = "cpu", *train_path = "shards/katago9-train.vgs", *val_path = "shards/katago9-val.vgs";
-    const char *out = NULL, *ckpt = NULL, *db_path = "runs/videogo.db", *eval_only = NULL;
+    train_common_t o = train_common_defaults(); /* the options every trainer has */
+    const char *eval_only = NULL;
     char out_buf[256], ckpt_buf[256];
-    int resume = 0, batch = 32, warmup = 200, threads = 1, eval_every = 1000, eval_frames = 1024, log_every = 50;
-    int hidden = 0, use_db = 1, margin = -1, freeze = 0;
+    int hidden = 0, margin = -1, freeze = 0, eval_frames = 1024;
     double disc = -1;
     const char *levels = NULL, *dump_dir = NULL, *init = NULL;
-    long steps = 20000, stop_at = 0;
-    double lr_max = 1e-3, l1 = 0, random_frac = 0.25, dense_frac = 0, ema_decay = 0, minutes = 0, ckpt_every = 180;
-    uint64_t seed = 1;
+    double l1 = 0, random_frac = 0.25, dense_frac = 0, ema_decay = 0;
     run_opts_t ro = {0};
-    int no_db = 0;
     const train_opt_t opts[] = {
-        {"--resume", TRAIN_OPT_FLAG, &resume, 0, 0, NULL},
-        {"--no-db", TRAIN_OPT_FLAG, &no_db, 0, 0, NULL},
-        {"--preset", TRAIN_OPT_STR, &preset, 0, 0, NULL},
         {"--hidden", TRAIN_OPT_INT, &hidden, 1, 65536, NULL},
         {"--margin", TRAIN_OPT_INT, &margin, 0, 4096, NULL},
         {"--disc", TRAIN_OPT_DOUBLE, &disc, 0, 0, NULL},
@@ -387,46 +369,29 @@ int cmd_train_tokenizer(int argc, char **argv)
         {"--dump", TRAIN_OPT_STR, &dump_dir, 0, 0, NULL},
         {"--init", TRAIN_OPT_STR, &init, 0, 0, NULL},
         {"--freeze-encoder", TRAIN_OPT_INT, &freeze, 0, 1, NULL},
-        {"--train", TRAIN_OPT_STR, &train_path, 0, 0, NULL},
-        {"--val", TRAIN_OPT_STR, &val_path, 0, 0, NULL},
-        {"--out", TRAIN_OPT_STR, &out, 0, 0, NULL},
-        {"--ckpt", TRAIN_OPT_STR, &ckpt, 0, 0, NULL},
-        {"--steps", TRAIN_OPT_LONG, &steps, 1, 2000000000, &ro.given_steps},
-        {"--minutes", TRAIN_OPT_DOUBLE, &minutes, 0, 0, NULL},
-        {"--stop-at", TRAIN_OPT_LONG, &stop_at, 1, 2000000000, NULL},
-        {"--batch", TRAIN_OPT_INT, &batch, 1, 4096, &ro.given_batch},
-        {"--lr", TRAIN_OPT_DOUBLE, &lr_max, 0, 0, &ro.given_lr},
-        {"--warmup", TRAIN_OPT_INT, &warmup, 0, 100000000, &ro.given_warmup},
         {"--l1", TRAIN_OPT_DOUBLE, &l1, 0, 0, NULL},
         {"--random-frac", TRAIN_OPT_DOUBLE, &random_frac, 0, 0, &ro.given_random_frac},
         {"--dense-frac", TRAIN_OPT_DOUBLE, &dense_frac, 0, 0, &ro.given_dense_frac},
         {"--ema", TRAIN_OPT_DOUBLE, &ema_decay, 0, 0, NULL},
-        {"--seed", TRAIN_OPT_U64, &seed, 0, 0, NULL},
-        {"--threads", TRAIN_OPT_INT, &threads, 1, 256, NULL},
-        {"--ckpt-every", TRAIN_OPT_DOUBLE, &ckpt_every, 0, 0, NULL},
-        {"--eval-every", TRAIN_OPT_INT, &eval_every, 1, 2000000000, NULL},
         {"--eval-frames", TRAIN_OPT_INT, &eval_frames, 1, 10000000, NULL},
-        {"--log-every", TRAIN_OPT_INT, &log_every, 1, 2000000000, NULL},
-        {"--db", TRAIN_OPT_STR, &db_path, 0, 0, NULL},
         {"--eval", TRAIN_OPT_STR, &eval_only, 0, 0, NULL},
     };
-    int rc = train_parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
+    int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
-    use_db = !no_db;
     const backend_t *be = backend_cpu();
-    be->set_threads(threads);
+    be->set_threads(o.threads);
     /* the command recorded in weights and checkpoints */
     int cmd_argc;
     char **cmd = train_command(argc, argv, &cmd_argc);
 
-    dataset_t *val = train_open_shard(val_path, 0);
+    dataset_t *val = train_open_shard(o.val, 0);
 
     if (eval_only) {
         tokenizer_t *t = tokenizer_build_from_file(eval_only, be, 64);
         if (dataset_info(val)->board_size != (uint32_t)t->cfg.board_size)
-            die("%s: board size %u, the tokenizer reads %d", val_path, dataset_info(val)->board_size,
+            die("%s: board size %u, the tokenizer reads %d", o.val, dataset_info(val)->board_size,
                 t->cfg.board_size);
-        fprintf(stderr, "evaluating %s on %d frames of %s ...\n", eval_only, eval_frames, val_path);
+        fprintf(stderr, "evaluating %s on %d frames of %s ...\n", eval_only, eval_frames, o.val);
         tok_eval_t e;
         tokenizer_evaluate(t, val, eval_frames, &e, dump_dir);
         printf("%s: ", eval_only);
@@ -442,27 +407,25 @@ int cmd_train_tokenizer(int argc, char **argv)
         return e.exact == e.frames ? 0 : 1;
     }
 
-    snprintf(out_buf, sizeof out_buf, "runs/tokenizer-%s.gguf", preset);
-    snprintf(ckpt_buf, sizeof ckpt_buf, "runs/tokenizer-%s.ckpt", preset);
-    if (!out) out = out_buf;
-    if (!ckpt) ckpt = ckpt_buf;
-    dataset_t *ds = train_open_shard(train_path, 1);
+    snprintf(out_buf, sizeof out_buf, "runs/tokenizer-%s.gguf", o.preset);
+    snprintf(ckpt_buf, sizeof ckpt_buf, "runs/tokenizer-%s.ckpt", o.preset);
+    if (!o.out) o.out = out_buf;
+    if (!o.ckpt) o.ckpt = ckpt_buf;
+    dataset_t *ds = train_open_shard(o.train, 1);
 
     tokenizer_t *t;
     float *ema = NULL; /* host copy of the averaged weights (--ema) */
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
-    if (resume) {
-        ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
-        ro.dense_frac = dense_frac;
-        t = load_checkpoint(ckpt, be, &ro, &st, &elapsed0, &ema);
-        steps = ro.steps, batch = ro.batch, warmup = ro.warmup, lr_max = ro.lr, random_frac = ro.random_frac;
-        dense_frac = ro.dense_frac, ema_decay = ro.ema;
-        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", ckpt, (unsigned long long)st.step,
+    if (o.resume) {
+        ro.random_frac = random_frac, ro.dense_frac = dense_frac;
+        t = load_checkpoint(o.ckpt, be, &o.sched, &ro, &st, &elapsed0, &ema);
+        random_frac = ro.random_frac, dense_frac = ro.dense_frac, ema_decay = ro.ema;
+        fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", o.ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
         tokenizer_config_t cfg;
-        if (tokenizer_preset(preset, &cfg)) die("unknown preset '%s' (cpu, paper, tiny)", preset);
+        if (tokenizer_preset(o.preset, &cfg)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
         if (hidden) cfg.hidden = hidden;
         if (margin >= 0) cfg.margin = margin;
         if (disc >= 0) cfg.disc_weight = (float)disc;
@@ -481,14 +444,14 @@ int cmd_train_tokenizer(int argc, char **argv)
         }
         cfg.l1_weight = (float)l1;
         if (init) { /* start from trained weights (their hyperparameters), fresh optimizer state */
-            t = tokenizer_build_from_file(init, be, batch);
+            t = tokenizer_build_from_file(init, be, o.sched.batch);
             fprintf(stderr, "initialized from %s (its hyperparameters; --preset ignored)\n", init);
         } else {
-            t = tokenizer_new(&cfg, be, batch, seed);
+            t = tokenizer_new(&cfg, be, o.sched.batch, o.seed);
         }
         tokenizer_zero_grad(t);
-        st.shuffle_seed = seed;
-        rng_seed(&st.rng, seed ^ 0x746f6b656e697aULL);
+        st.shuffle_seed = o.seed;
+        rng_seed(&st.rng, o.seed ^ 0x746f6b656e697aULL);
     }
     if (freeze) t->freeze_encoder = 1;
     if (random_frac < 0 || dense_frac < 0 || random_frac + dense_frac > 1)
@@ -507,32 +470,32 @@ int cmd_train_tokenizer(int argc, char **argv)
     }
     const tokenizer_config_t *cfg = &t->cfg;
     if (dataset_info(ds)->board_size != (uint32_t)cfg->board_size)
-        die("%s: board size %u, the tokenizer is for %d", train_path, dataset_info(ds)->board_size, cfg->board_size);
-    train_mkdir_parent(out);
-    train_mkdir_parent(ckpt);
+        die("%s: board size %u, the tokenizer is for %d", o.train, dataset_info(ds)->board_size, cfg->board_size);
+    train_mkdir_parent(o.out);
+    train_mkdir_parent(o.ckpt);
 
     sampler_t smp = {.ds = ds, .ctx = render_ctx_new(cfg->board_size, cfg->px), .size = cfg->board_size,
                      .px = cfg->px, .random_frac = random_frac, .dense_frac = dense_frac};
     if (!smp.ctx) die("render_ctx_new failed");
     const size_t fb = (size_t)render_frame_bytes(cfg->px);
-    uint8_t *rgb = xmalloc((size_t)batch * fb);
+    uint8_t *rgb = xmalloc((size_t)o.sched.batch * fb);
 
     char config_json[1024];
     snprintf(config_json, sizeof config_json,
              "{\"preset\":\"%s\",\"px\":%d,\"patch\":%d,\"hidden\":%d,\"tokens\":%d,\"codebook\":%ld,"
              "\"margin\":%d,\"disc\":%g,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"l1\":%g,\"random_frac\":%g,\"dense_frac\":%g,\"ema\":%g,\"seed\":%llu,"
              "\"threads\":%d,\"resume\":%s,\"params\":%zu}",
-             preset, cfg->px, cfg->patch, cfg->hidden, t->T, tokenizer_codebook(cfg), cfg->margin,
-             (double)cfg->disc_weight, batch, steps, lr_max, warmup,
-             (double)cfg->l1_weight, random_frac, dense_frac, ema_decay, (unsigned long long)st.shuffle_seed, threads,
-             resume ? "true" : "false", t->n_params);
+             o.preset, cfg->px, cfg->patch, cfg->hidden, t->T, tokenizer_codebook(cfg), cfg->margin,
+             (double)cfg->disc_weight, o.sched.batch, o.sched.steps, o.sched.lr, o.sched.warmup,
+             (double)cfg->l1_weight, random_frac, dense_frac, ema_decay, (unsigned long long)st.shuffle_seed, o.threads,
+             o.resume ? "true" : "false", t->n_params);
     int64_t run_id;
-    db_t *db = train_db_begin(use_db, db_path, "tokenizer", config_json, resume, &run_id);
+    db_t *db = train_db_begin(!o.no_db, o.db, "tokenizer", config_json, o.resume, &run_id);
     fprintf(stderr,
             "tokenizer %s: %d px, P %d, margin %d, %d tokens, H %d, codebook %ld, disc %g, %zu params; batch %d, "
             "%ld steps\n",
             cfg->preset, cfg->px, cfg->patch, cfg->margin, t->T, cfg->hidden, tokenizer_codebook(cfg),
-            (double)cfg->disc_weight, t->n_params, batch, steps);
+            (double)cfg->disc_weight, t->n_params, o.sched.batch, o.sched.steps);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -544,15 +507,16 @@ int cmd_train_tokenizer(int argc, char **argv)
     double loss_sum = 0;
     int loss_n = 0;
     int stop = 0;
-    while ((long)st.step < steps && !stop) {
-        sample_batch(&smp, &st.rng, batch, rgb, NULL);
-        tokenizer_set_frames(t, rgb, batch);
+    while ((long)st.step < o.sched.steps && !stop) {
+        sample_batch(&smp, &st.rng, o.sched.batch, rgb, NULL);
+        tokenizer_set_frames(t, rgb, o.sched.batch);
         float mse;
         float loss = tokenizer_forward(t, &mse);
         if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
         tokenizer_zero_grad(t);
         tokenizer_backward(t);
-        float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
+        float lr = lr_schedule((long)st.step, o.sched.warmup, o.sched.steps, (float)o.sched.lr,
+                               (float)o.sched.lr * 0.05f);
         tokenizer_adamw_step(t, lr, 0.9f, 0.99f, 1e-8f, 1e-4f, 1.0f, (int)st.step + 1);
         st.step++;
         if (ema) { /* ema += (1 - d)(w - ema), d ramped up over the first steps */
@@ -561,27 +525,27 @@ int cmd_train_tokenizer(int argc, char **argv)
             be->to_host(live, t->param, t->n_params * sizeof(float));
             for (size_t i = 0; i < t->n_params; i++) ema[i] += (float)(1.0 - d) * (live[i] - ema[i]);
         }
-        frames_since += batch;
+        frames_since += o.sched.batch;
         loss_sum += loss;
         loss_n++;
         double now = time_wall();
-        if (minutes > 0 && now - t_start >= minutes * 60) stop = 1;
-        if (stop_at > 0 && (long)st.step >= stop_at) stop = 1;
+        if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
+        if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
         if (stop_requested) stop = 1;
-        if (st.step % (uint64_t)log_every == 0 || (long)st.step == steps || stop) {
+        if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == o.sched.steps || stop) {
             double fps = frames_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.5f  lr %.2e  %.0f frames/s  %.0f s\n",
-                    (unsigned long long)st.step, steps, loss_sum / loss_n, (double)lr, fps,
+                    (unsigned long long)st.step, o.sched.steps, loss_sum / loss_n, (double)lr, fps,
                     elapsed0 + now - t_start);
             if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, fps * t->T))
-                fprintf(stderr, "warning: %s: %s\n", db_path, db_error(db));
+                fprintf(stderr, "warning: %s: %s\n", o.db, db_error(db));
             t_log = now;
             frames_since = 0;
             loss_sum = 0;
             loss_n = 0;
         }
-        int last = (long)st.step == steps || stop;
-        if (st.step % (uint64_t)eval_every == 0 || last) {
+        int last = (long)st.step == o.sched.steps || stop;
+        if (st.step % (uint64_t)o.eval_every == 0 || last) {
             tok_eval_t e;
             double t0 = time_wall();
             if (ema) { /* evaluate (and keep) the averaged weights */
@@ -601,24 +565,23 @@ int cmd_train_tokenizer(int argc, char **argv)
             if (rate >= ro.best_exact) {
                 ro.best_exact = rate;
                 ro.best_step = (long)st.step;
-                tokenizer_save(t, out, cmd_argc, cmd);
-                fprintf(stderr, "best so far: weights %s (step %llu)%s\n", out, (unsigned long long)st.step,
+                tokenizer_save(t, o.out, cmd_argc, cmd);
+                fprintf(stderr, "best so far: weights %s (step %llu)%s\n", o.out, (unsigned long long)st.step,
                         ema ? " (averaged)" : "");
             }
             if (ema) be->to_device(t->param, live, t->n_params * sizeof(float));
             t_log += time_wall() - t0; /* keep evaluation out of the throughput figure */
         }
         now = time_wall();
-        if (now - t_ckpt >= ckpt_every || last) {
-            ro.steps = steps, ro.batch = batch, ro.warmup = warmup, ro.lr = lr_max, ro.random_frac = random_frac;
-            ro.dense_frac = dense_frac, ro.ema = ema_decay;
-            save_checkpoint(t, ema, ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &ro);
-            fprintf(stderr, "checkpoint %s (step %llu)\n", ckpt, (unsigned long long)st.step);
+        if (now - t_ckpt >= o.ckpt_every || last) {
+            ro.random_frac = random_frac, ro.dense_frac = dense_frac, ro.ema = ema_decay;
+            save_checkpoint(t, ema, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched, &ro);
+            fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }
     }
-    train_db_end(db, run_id, (long)st.step >= steps, out);
-    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", out, ckpt, time_wall() - t_start);
+    train_db_end(db, run_id, (long)st.step >= o.sched.steps, o.out);
+    fprintf(stderr, "weights %s, checkpoint %s, %.0f s in this process\n", o.out, o.ckpt, time_wall() - t_start);
     free(rgb);
     free(ema);
     free(live);

@@ -42,11 +42,6 @@ typedef struct {
     long lo, hi;         /* INT / LONG range */
     int *given;          /* set to 1 when the option appears (NULL: not tracked) */
 } train_opt_t;
-/* Parses argv[1..argc) (argv[0] is the command's name, used in messages) against opts[0..n).
- * Returns -1 when every option parsed (the command goes on), 0 after --help / -h (usage on
- * stdout), 2 on an unknown option or a missing value (message and usage on stderr). A bad
- * value dies with its message (train_parse_int). */
-int train_parse_opts(int argc, char **argv, const train_opt_t *opts, int n, void (*usage)(FILE *));
 
 /* The schedule every trainer stores in its checkpoints (keys train.elapsed_s, train.batch,
  * train.steps, train.warmup, train.lr) so that `--resume` alone continues the same run; an
@@ -60,6 +55,30 @@ typedef struct {
 void train_sched_write(weights_writer_t *w, const train_sched_t *s, double elapsed_s);
 /* Reads what the checkpoint has into the fields not given; *elapsed_s (0 if absent). */
 void train_sched_read(const weights_t *w, train_sched_t *s, double *elapsed_s);
+
+/* The settings and options the trainers on train_parse_opts share; each lists only its own
+ * rows (and --eval, where it has one). train_common_defaults() gives the defaults: preset cpu,
+ * the katago9 train/val shards, out and ckpt NULL (the trainer names them after its preset),
+ * runs/videogo.db, 20000 steps of batch 32, lr 1e-3, warmup 200, seed 1, 1 thread, a
+ * checkpoint every 180 s, an evaluation every 1000 steps, a progress line every 50. */
+typedef struct {
+    int resume, no_db;                                  /* --resume, --no-db */
+    const char *preset, *train, *val, *out, *ckpt, *db; /* --preset --train --val --out --ckpt --db */
+    train_sched_t sched;                                /* --steps --batch --lr --warmup */
+    double minutes, ckpt_every;                         /* --minutes (0: no limit), --ckpt-every */
+    long stop_at;                                       /* --stop-at (0: none) */
+    uint64_t seed;                                      /* --seed */
+    int threads, eval_every, log_every;                 /* --threads --eval-every --log-every */
+} train_common_t;
+train_common_t train_common_defaults(void);
+
+/* Parses argv[1..argc) (argv[0] is the command's name, used in messages) against the
+ * trainer's own opts[0..n) and the shared options into *c. Returns -1 when every option
+ * parsed (the command goes on), 0 after --help / -h (usage on stdout), 2 on an unknown option
+ * or a missing value (message and usage on stderr). A bad value dies with its message
+ * (train_parse_int). */
+int train_parse_opts(int argc, char **argv, train_common_t *c, const train_opt_t *opts, int n, void (*usage)(FILE *));
+
 /* "videogo" "train" argv[0..argc) as a new array (free() it) for weights_writer_set_command. */
 char **train_command(int argc, char **argv, int *cmd_argc);
 /* Opens a shard (a training one, train != 0, is refused on a gobench9 path); dies with the

@@ -155,8 +155,52 @@ void train_db_end(db_t *db, int64_t run_id, int done, const char *weights)
     db_close(db);
 }
 
-int train_parse_opts(int argc, char **argv, const train_opt_t *opts, int n, void (*usage)(FILE *))
+train_common_t train_common_defaults(void)
 {
+    return (train_common_t){
+        .preset = "cpu",
+        .train = "shards/katago9-train.vgs",
+        .val = "shards/katago9-val.vgs",
+        .db = "runs/videogo.db",
+        .sched = {.steps = 20000, .batch = 32, .warmup = 200, .lr = 1e-3},
+        .ckpt_every = 180,
+        .seed = 1,
+        .threads = 1,
+        .eval_every = 1000,
+        .log_every = 50,
+    };
+}
+
+int train_parse_opts(int argc, char **argv, train_common_t *c, const train_opt_t *opts, int n, void (*usage)(FILE *))
+{
+    /* the rows of train_common_t; the trainer's own rows are looked up first */
+    const train_opt_t shared[] = {
+        /* what is trained, on what */
+        {"--preset", TRAIN_OPT_STR, &c->preset, 0, 0, NULL},
+        {"--train", TRAIN_OPT_STR, &c->train, 0, 0, NULL},
+        {"--val", TRAIN_OPT_STR, &c->val, 0, 0, NULL},
+        {"--seed", TRAIN_OPT_U64, &c->seed, 0, 0, NULL},
+        /* the schedule the checkpoint keeps (given_*: the command line wins on --resume) */
+        {"--steps", TRAIN_OPT_LONG, &c->sched.steps, 1, 2000000000, &c->sched.given_steps},
+        {"--batch", TRAIN_OPT_INT, &c->sched.batch, 1, 4096, &c->sched.given_batch},
+        {"--lr", TRAIN_OPT_DOUBLE, &c->sched.lr, 0, 0, &c->sched.given_lr},
+        {"--warmup", TRAIN_OPT_INT, &c->sched.warmup, 0, 100000000, &c->sched.given_warmup},
+        /* when this process stops */
+        {"--minutes", TRAIN_OPT_DOUBLE, &c->minutes, 0, 0, NULL},
+        {"--stop-at", TRAIN_OPT_LONG, &c->stop_at, 1, 2000000000, NULL},
+        /* files: weights, checkpoint, SQLite */
+        {"--out", TRAIN_OPT_STR, &c->out, 0, 0, NULL},
+        {"--ckpt", TRAIN_OPT_STR, &c->ckpt, 0, 0, NULL},
+        {"--resume", TRAIN_OPT_FLAG, &c->resume, 0, 0, NULL},
+        {"--db", TRAIN_OPT_STR, &c->db, 0, 0, NULL},
+        {"--no-db", TRAIN_OPT_FLAG, &c->no_db, 0, 0, NULL},
+        /* threads and cadence */
+        {"--threads", TRAIN_OPT_INT, &c->threads, 1, 256, NULL},
+        {"--ckpt-every", TRAIN_OPT_DOUBLE, &c->ckpt_every, 0, 0, NULL},
+        {"--eval-every", TRAIN_OPT_INT, &c->eval_every, 1, 2000000000, NULL},
+        {"--log-every", TRAIN_OPT_INT, &c->log_every, 1, 2000000000, NULL},
+    };
+    const int n_shared = (int)(sizeof shared / sizeof shared[0]);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -166,6 +210,8 @@ int train_parse_opts(int argc, char **argv, const train_opt_t *opts, int n, void
         const train_opt_t *o = NULL;
         for (int k = 0; k < n && !o; k++)
             if (!strcmp(a, opts[k].name)) o = &opts[k];
+        for (int k = 0; k < n_shared && !o; k++)
+            if (!strcmp(a, shared[k].name)) o = &shared[k];
         if (!o || (o->kind != TRAIN_OPT_FLAG && i + 1 >= argc)) {
             fprintf(stderr, "videogo train %s: %s option: %s\n", argv[0], o ? "missing value for the" : "unknown", a);
             usage(stderr);
