@@ -12,6 +12,7 @@
  */
 #include "model/policy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -211,6 +212,52 @@ static int check_arch(const weights_t *w, const char *what, const char *path, co
     return -1;
 }
 
+/* When the tokenizer at cfg->tokenizer_path is not the one the transformer records
+ * (ar.tokenizer_sha256), the one that is may sit beside it under another name
+ * (tokenizer-*.gguf: a folder keeps an older tokenizer for the nets trained on its codes
+ * while a newer one ships as tokenizer-9x9.gguf). Switches cfg->tokenizer_path (and *wt)
+ * to it; leaves everything as it is when there is none (check_hashes then says what is wrong). */
+static void find_recorded_tokenizer(policy_config_t *cfg, weights_t *wt, const weights_t *wa)
+{
+    const char *rec = recorded_hash(wa, "ar.tokenizer_sha256");
+    if (!rec) rec = recorded_hash(wa, "transformer.tokenizer_sha256");
+    if (!rec) return;
+    file_hash_t th;
+    file_hash_init(&th, cfg->tokenizer_path, wt);
+    if (file_hash_matches(&th, rec)) return;
+    char dir[POLICY_PATH_MAX];
+    set_path(dir, cfg->tokenizer_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "tokenizer-", 10) || n < 15 || strcmp(e->d_name + n - 5, ".gguf")) continue;
+        char path[2 * POLICY_PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (strlen(path) >= POLICY_PATH_MAX || !strcmp(path, cfg->tokenizer_path)) continue;
+        weights_t w;
+        char er[512];
+        memset(&w, 0, sizeof w);
+        if (weights_open_flags(&w, path, WEIGHTS_OPEN_NO_CHECKSUM, er, sizeof er)) continue;
+        file_hash_t h;
+        file_hash_init(&h, path, &w);
+        if (file_hash_matches(&h, rec)) {
+            weights_close(wt);
+            *wt = w;
+            set_path(cfg->tokenizer_path, path);
+            break;
+        }
+        weights_close(&w);
+    }
+    closedir(d);
+}
+
 /* The tokenizer/LDM hashes the transformer and the IDM record must name the files in use
  * and each other. */
 static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const weights_t *wa,
@@ -296,6 +343,7 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     if (!rc) rc = check_arch(&wt, "tokenizer", cfg.tokenizer_path, tok_arch, err, errlen);
     if (!rc) rc = check_arch(&wa, "transformer", cfg.ar_path, ar_arch, err, errlen);
     if (!rc) rc = check_arch(&wi, "IDM", cfg.idm_path, idm_arch, err, errlen);
+    if (!rc) find_recorded_tokenizer(&cfg, &wt, &wa);
     if (!rc) rc = check_hashes(&cfg, &wt, &wa, &wi, err, errlen);
     weights_close(&wt);
     weights_close(&wa);
