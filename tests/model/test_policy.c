@@ -407,6 +407,23 @@ START_TEST(test_hash_mismatch)
     snprintf(cfg.idm_path, sizeof cfg.idm_path, "%s/%s", other_ldm, POLICY_IDM_FILE);
     ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
     ck_assert_msg(strstr(err, "LDM mismatch"), "%s", err);
+    /* a folder whose tokenizer-9x9.gguf is newer than the nets: the one they record is found
+     * beside it under another tokenizer-*.gguf name */
+    char swap[400], cmd[4000];
+    snprintf(swap, sizeof swap, "%s/swap", tmpdir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/*.gguf '%s'/ && mv '%s/%s' '%s/tokenizer-9x9-v1.gguf' && cp '%s/%s' '%s/'",
+             swap, dir5, swap, swap, POLICY_TOKENIZER_FILE, swap, dir_other, POLICY_TOKENIZER_FILE, swap);
+    ck_assert_int_eq(system(cmd), 0);
+    policy_config_set_dir(&cfg, swap);
+    p = policy_load(&cfg, err, sizeof err);
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_msg(strstr(policy_describe(p), "tokenizer-9x9-v1.gguf"), "%s", policy_describe(p));
+    policy_free(p);
+    /* without it the mismatch is reported as before */
+    snprintf(cmd, sizeof cmd, "rm '%s/tokenizer-9x9-v1.gguf'", swap);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+    ck_assert_msg(strstr(err, "tokenizer mismatch"), "%s", err);
     /* missing files are named */
     policy_config_set_dir(&cfg, "/nonexistent-videogo");
     ck_assert(!policy_files_exist(&cfg, err, sizeof err));
