@@ -212,6 +212,21 @@ static int check_arch(const weights_t *w, const char *what, const char *path, co
     return -1;
 }
 
+/* The keys under which the transformer and the IDM record the tokenizer and the LDM they were
+ * trained with (older transformer files say "transformer." instead of "ar."). */
+static const char *const ar_tok_keys[] = {"ar.tokenizer_sha256", "transformer.tokenizer_sha256", NULL};
+static const char *const ar_ldm_keys[] = {"ar.ldm_sha256", "transformer.ldm_sha256", NULL};
+static const char *const idm_tok_keys[] = {"idm.tokenizer_sha256", NULL};
+static const char *const idm_ldm_keys[] = {"idm.ldm_sha256", NULL};
+
+/* The first of keys[] that w records, or NULL. */
+static const char *recorded_first(const weights_t *w, const char *const *keys)
+{
+    const char *s = NULL;
+    for (int i = 0; keys[i] && !s; i++) s = recorded_hash(w, keys[i]);
+    return s;
+}
+
 /* When the tokenizer at cfg->tokenizer_path is not the one the transformer records
  * (ar.tokenizer_sha256), the one that is may sit beside it under another name
  * (tokenizer-*.gguf: a folder keeps an older tokenizer for the nets trained on its codes
@@ -219,8 +234,7 @@ static int check_arch(const weights_t *w, const char *what, const char *path, co
  * to it; leaves everything as it is when there is none (check_hashes then says what is wrong). */
 static void find_recorded_tokenizer(policy_config_t *cfg, weights_t *wt, const weights_t *wa)
 {
-    const char *rec = recorded_hash(wa, "ar.tokenizer_sha256");
-    if (!rec) rec = recorded_hash(wa, "transformer.tokenizer_sha256");
+    const char *rec = recorded_first(wa, ar_tok_keys);
     if (!rec) return;
     file_hash_t th;
     file_hash_init(&th, cfg->tokenizer_path, wt);
@@ -265,15 +279,8 @@ static int check_hashes(const policy_config_t *cfg, const weights_t *wt, const w
 {
     file_hash_t th, lh;
     file_hash_init(&th, cfg->tokenizer_path, wt);
-    static const char *const ar_tok_keys[] = {"ar.tokenizer_sha256", "transformer.tokenizer_sha256", NULL};
-    static const char *const ar_ldm_keys[] = {"ar.ldm_sha256", "transformer.ldm_sha256", NULL};
-    static const char *const idm_tok_keys[] = {"idm.tokenizer_sha256", NULL};
-    static const char *const idm_ldm_keys[] = {"idm.ldm_sha256", NULL};
-    const char *ar_tok = NULL, *ar_ldm = NULL, *idm_tok = NULL, *idm_ldm = NULL;
-    for (int i = 0; ar_tok_keys[i] && !ar_tok; i++) ar_tok = recorded_hash(wa, ar_tok_keys[i]);
-    for (int i = 0; ar_ldm_keys[i] && !ar_ldm; i++) ar_ldm = recorded_hash(wa, ar_ldm_keys[i]);
-    for (int i = 0; idm_tok_keys[i] && !idm_tok; i++) idm_tok = recorded_hash(wi, idm_tok_keys[i]);
-    for (int i = 0; idm_ldm_keys[i] && !idm_ldm; i++) idm_ldm = recorded_hash(wi, idm_ldm_keys[i]);
+    const char *ar_tok = recorded_first(wa, ar_tok_keys), *ar_ldm = recorded_first(wa, ar_ldm_keys);
+    const char *idm_tok = recorded_first(wi, idm_tok_keys), *idm_ldm = recorded_first(wi, idm_ldm_keys);
 
     const char *rec_tok[2] = {ar_tok, idm_tok}, *net_path[2] = {cfg->ar_path, cfg->idm_path};
     static const char *const net_name[2] = {"transformer", "IDM"};
