@@ -13,14 +13,11 @@
  *    the dead stones of steps 4-5; candidates that fail it then (their "seki" leaned
  *    on a dead neighbour) are judged like any other chain.
  * 3. Playouts: deadstones_playouts(size) random playouts (256 on 9x9, 160 up to 13x13,
- *    96 above), the first move by `to_move`. Policy: if a group next to one of the last
- *    two moves (in the first two moves: any group that started in atari) is in atari,
- *    the mover captures it; otherwise a uniformly random legal
- *    move (simple ko) that does not fill the mover's own true eye (board_is_eye). A
- *    self-atari of the mover's own group of 2+ stones that captures nothing is only
- *    played when nothing else is left, and only if that group has at most NAKADE_MAX
- *    stones (the killer can still fill a nakade, big groups in seki are never thrown
- *    away); else the side passes. Two passes in a row, or 3 x points moves, end it.
+ *    96 above), the first move by `to_move`, with engine/playout.h's policy (capture a
+ *    group in atari next to the last two moves, else a random legal move that fills no
+ *    own true eye; self-atari of a 2+ stone group only as a last resort and only up to
+ *    PLAYOUT_NAKADE_MAX stones, so the killer can still fill a nakade and big groups in
+ *    seki are never thrown away). Two passes in a row, or 3 x points + 20 moves, end it.
  *    The final board is counted Tromp-Taylor style (board_area).
  * 4. dead_frac of a chain = the share of (stone, playout) pairs in which the opponent
  *    owned the stone's point at the end. A chain is DEAD when dead_frac > 0.7.
@@ -53,11 +50,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/playout.h"
 #include "engine/util.h"
 
 #define DEAD_THRESHOLD 0.7
 #define SEKI_THRESHOLD 0.5
-#define NAKADE_MAX 6
 #define ENCLOSED_WEAK 0.25   /* chains that die in at least this share of playouts are weak */
 #define ENCLOSER_STRONG 0.3  /* enclosing chains must die in less than this share */
 #define ENCLOSED_ROOM 3      /* the region must hold more than 3 empty points per enclosed stone */
@@ -70,15 +67,7 @@ static int deadstones_playouts(int size)
     return 96;
 }
 
-static inline int nbrs(int size, int p, int nb[4])
-{
-    int n = 0, r = p / size, c = p - r * size;
-    if (r > 0) nb[n++] = p - size;
-    if (c > 0) nb[n++] = p - 1;
-    if (c < size - 1) nb[n++] = p + 1;
-    if (r < size - 1) nb[n++] = p + size;
-    return n;
-}
+static inline int nbrs(int size, int p, int nb[4]) { return playout_nbrs(size, p, nb); }
 
 /* ---- chains and Benson's pass-alive test ---- */
 
@@ -261,160 +250,6 @@ static void static_seki(const board_t *b, const int *chain, uint8_t *seki_chain)
     }
 }
 
-/* ---- playouts ---- */
-
-typedef struct {
-    board_t b;
-    int empty[BOARD_POINTS], where[BOARD_POINTS], n_empty;
-    int ko;       /* point the side to move may not play (simple ko), or -1 */
-    int last[2];  /* the last two moves (or -1): the capture heuristic looks around them */
-    int moves;    /* moves played in this playout */
-    const int *atari0;  /* one stone of every chain in atari in the start position */
-    int n_atari0;
-} playout_t;
-
-static void po_remove_empty(playout_t *po, int p)
-{
-    int i = po->where[p], last = po->empty[--po->n_empty];
-    po->empty[i] = last;
-    po->where[last] = i;
-}
-
-static void po_add_empty(playout_t *po, int p)
-{
-    po->where[p] = po->n_empty;
-    po->empty[po->n_empty++] = p;
-}
-
-/* Liberties of the group at p0 up to `want` (stops early), and its size in *stones. */
-static int group_libs_upto(const board_t *b, int p0, int want, int *stones)
-{
-    int stack[BOARD_POINTS], sp = 0, libs = 0, n = 0, size = b->size;
-    uint64_t seen[(BOARD_POINTS + 63) / 64] = {0}, lib[(BOARD_POINTS + 63) / 64] = {0};
-    uint8_t c = b->stones[p0];
-    stack[sp++] = p0;
-    seen[p0 >> 6] |= 1ULL << (p0 & 63);
-    while (sp) {
-        int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
-        n++;
-        for (int i = 0; i < k; i++) {
-            int q = nb[i];
-            uint64_t bit = 1ULL << (q & 63);
-            if (b->stones[q] == STONE_EMPTY) {
-                if (!(lib[q >> 6] & bit)) {
-                    lib[q >> 6] |= bit;
-                    if (++libs >= want && !stones) return libs;
-                }
-            } else if (b->stones[q] == c && !(seen[q >> 6] & bit)) {
-                seen[q >> 6] |= bit;
-                stack[sp++] = q;
-            }
-        }
-    }
-    if (stones) *stones = n;
-    return libs;
-}
-
-/* Classifies a move for the playout policy: 0 = bad (illegal, ko, own eye),
- * 1 = fine, 2 = self-atari of a group of 2+ stones without capture (its size in *sz). */
-static int po_classify(const playout_t *po, stone_t c, int p, int *sz)
-{
-    const board_t *b = &po->b;
-    if (p == po->ko || board_is_eye(b, p, c)) return 0;
-    int nb[4], k = nbrs(b->size, p, nb), empties = 0;
-    for (int i = 0; i < k; i++) empties += b->stones[nb[i]] == STONE_EMPTY;
-    if (empties >= 2) return 1;
-    if (board_check(b, c, p) != MOVE_OK) return 0;
-    /* Exact test on a copy: is the new group in atari, and did it capture? */
-    board_t t = *b;
-    int n_cap = 0, stones = 0;
-    board_play(&t, c, p, NULL, &n_cap);
-    if (n_cap > 0) return 1;
-    int libs = group_libs_upto(&t, p, 2, &stones);
-    if (libs >= 2 || stones < 2) return 1;
-    *sz = stones;
-    return 2;
-}
-
-/* The only liberty of the group at p0, or -1 if it has none or several. */
-static int single_liberty(const board_t *b, int p0)
-{
-    int stack[BOARD_POINTS], sp = 0, lib = -1, size = b->size;
-    uint64_t seen[(BOARD_POINTS + 63) / 64] = {0};
-    uint8_t c = b->stones[p0];
-    stack[sp++] = p0;
-    seen[p0 >> 6] |= 1ULL << (p0 & 63);
-    while (sp) {
-        int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
-        for (int i = 0; i < k; i++) {
-            int q = nb[i];
-            if (b->stones[q] == STONE_EMPTY) {
-                if (lib >= 0 && lib != q) return -1;
-                lib = q;
-            } else if (b->stones[q] == c && !(seen[q >> 6] >> (q & 63) & 1)) {
-                seen[q >> 6] |= 1ULL << (q & 63);
-                stack[sp++] = q;
-            }
-        }
-    }
-    return lib;
-}
-
-/* Plays one move of the policy for c; returns the point or VERTEX_PASS. */
-static int po_move(playout_t *po, stone_t c, rng_t *rng)
-{
-    int cand[BOARD_POINTS], n = po->n_empty, n_atari = 0;
-    int atari[BOARD_POINTS];
-    /* Capture heuristic: an opponent group next to one of the last two moves that is
-     * in atari gets captured (this is what makes invaders in open territory die). */
-    for (int j = 0; j < 2; j++) {
-        int m = po->last[j];
-        if (m < 0) continue;
-        int nb[5], k = nbrs(po->b.size, m, nb);
-        nb[k++] = m;
-        for (int i = 0; i < k; i++) {
-            if (po->b.stones[nb[i]] != stone_other(c)) continue;
-            int lib = single_liberty(&po->b, nb[i]);
-            if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
-        }
-    }
-    /* The first two moves also capture what was already in atari at the start
-     * (there is no last move yet to look around). */
-    for (int i = 0; po->moves < 2 && i < po->n_atari0; i++) {
-        int q = po->atari0[i];
-        if (po->b.stones[q] != stone_other(c)) continue;
-        int lib = single_liberty(&po->b, q);
-        if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
-    }
-    memcpy(cand, po->empty, sizeof(int) * (size_t)n);
-    while (n > 0) {
-        int i = (int)rng_below(rng, (uint32_t)n), p = cand[i], sz = 0;
-        cand[i] = cand[--n];
-        int kind = po_classify(po, c, p, &sz);
-        if (kind == 1) return p;
-        if (kind == 2 && sz <= NAKADE_MAX) atari[n_atari++] = p;
-    }
-    if (n_atari) return atari[rng_below(rng, (uint32_t)n_atari)];
-    return VERTEX_PASS;
-}
-
-static void po_play(playout_t *po, stone_t c, int p)
-{
-    int cap[BOARD_POINTS], n_cap = 0;
-    po->ko = -1;
-    po->moves++;
-    po->last[1] = po->last[0];
-    po->last[0] = p == VERTEX_PASS ? -1 : p;
-    if (p == VERTEX_PASS) return;
-    board_play(&po->b, c, p, cap, &n_cap);
-    po_remove_empty(po, p);
-    for (int i = 0; i < n_cap; i++) po_add_empty(po, cap[i]);
-    if (n_cap == 1) {
-        int stones = 0;
-        if (group_libs_upto(&po->b, p, 2, &stones) == 1 && stones == 1) po->ko = cap[0];
-    }
-}
-
 void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8_t *status)
 {
     int size = b->size, np = board_points(b);
@@ -432,31 +267,10 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
     rng_seed(&rng, seed ^ b->hash);
     int n_playouts = deadstones_playouts(size), max_moves = 3 * np + 20;
     playout_t po;
-    int atari0[BOARD_POINTS], n_atari0 = 0;
-    uint8_t chain_seen[BOARD_POINTS] = {0};
-    for (int p = 0; p < np; p++)
-        if (chain[p] >= 0 && !chain_seen[chain[p]]) {
-            chain_seen[chain[p]] = 1;
-            if (single_liberty(b, p) >= 0) atari0[n_atari0++] = p;
-        }
-    po.atari0 = atari0;
-    po.n_atari0 = n_atari0;
+    int atari0[BOARD_POINTS], n_atari0 = playout_atari_chains(b, atari0);
     for (int k = 0; k < n_playouts; k++) {
-        po.b = *b;
-        po.n_empty = 0;
-        po.ko = -1;
-        po.last[0] = po.last[1] = -1;
-        po.moves = 0;
-        for (int p = 0; p < np; p++)
-            if (b->stones[p] == STONE_EMPTY) po_add_empty(&po, p);
-        stone_t c = to_move;
-        int passes = 0;
-        for (int m = 0; m < max_moves && passes < 2; m++) {
-            int p = po_move(&po, c, &rng);
-            po_play(&po, c, p);
-            passes = p == VERTEX_PASS ? passes + 1 : 0;
-            c = stone_other(c);
-        }
+        playout_start(&po, b, -1, atari0, n_atari0);
+        playout_finish(&po, to_move, 0, max_moves, &rng);
         board_area(&po.b, NULL, owner);
         for (int p = 0; p < np; p++) owned[owner[p]][p]++;
         /* Seki marks: groups touching an empty point that borders both colours. */

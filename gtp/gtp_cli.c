@@ -32,6 +32,9 @@ typedef struct {
     float temperature;
     float resign_below;
     bool codes_from_frame;
+    int playouts;
+    float prior_c;
+    bool uniform_prior;
 } player_opts_t;
 
 typedef struct {
@@ -81,6 +84,9 @@ static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen
     po.rollouts = o->rollouts;
     po.seed = o->seed;
     po.resign_below = o->resign_below;
+    po.playouts = o->playouts;
+    po.prior_c = o->prior_c;
+    po.uniform_prior = o->uniform_prior;
     return policy_player_new(pol, &po);
 }
 
@@ -138,6 +144,11 @@ static void usage(FILE *f)
             "                  2 when the other core is busy, measured with videogo bench genmove)\n"
             "  --resign-below P  resign when behind by more than P points (area score with the\n"
             "                  estimated dead stones removed) after move 30 (default: never)\n"
+            "  --playouts N    choose each move by a Monte Carlo tree search (UCT + RAVE, N playouts)\n"
+            "                  with the networks' distribution as its root prior (default 0: no search,\n"
+            "                  the networks' top move, as in the paper)\n"
+            "  --prior-c C     weight of that prior in the search (default 1)\n"
+            "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "\n"
             "Examples:\n"
             "  videogo gtp                          # for Sabaki / GoGui: command `videogo`, arguments `gtp`\n"
@@ -162,7 +173,8 @@ static bool parse_u64(const char *s, uint64_t *out)
 int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
-           OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES };
+           OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
+           OPT_UNIFORM };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -180,6 +192,9 @@ int cmd_gtp(int argc, char **argv)
         {"resign-below", required_argument, NULL, OPT_RESIGN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"codes-from-frame", no_argument, NULL, OPT_CODES},
+        {"playouts", required_argument, NULL, OPT_PLAYOUTS},
+        {"prior-c", required_argument, NULL, OPT_PRIOR_C},
+        {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -192,7 +207,9 @@ int cmd_gtp(int argc, char **argv)
     const char *player_name = DEFAULT_PLAYER;
     player_opts_t popts = {.seed = splitmix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32)),
                            .rollouts = POLICY_DEFAULT_ROLLOUTS,
-                           .temperature = 1.0f};
+                           .temperature = 1.0f,
+                           .playouts = 0,
+                           .prior_c = 1.0f};
     bool seeded = false, regress = false, player_named = false, weights_named = false;
     int threads = 1;
     int opt;
@@ -270,6 +287,27 @@ int cmd_gtp(int argc, char **argv)
             weights_named = true;
             break;
         }
+        case OPT_PLAYOUTS: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 10000000) {
+                fprintf(stderr, "videogo gtp: --playouts wants an integer in 0..10000000, got '%s'\n", optarg);
+                return 2;
+            }
+            popts.playouts = (int)v;
+            break;
+        }
+        case OPT_PRIOR_C: {
+            double v = strtod(optarg, &end);
+            if (*end || end == optarg || !(v >= 0 && v <= 1000)) {
+                fprintf(stderr, "videogo gtp: --prior-c wants a number in 0..1000, got '%s'\n", optarg);
+                return 2;
+            }
+            popts.prior_c = (float)v;
+            break;
+        }
+        case OPT_UNIFORM:
+            popts.uniform_prior = true;
+            break;
         case OPT_CODES:
             popts.codes_from_frame = true;
             weights_named = true;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "engine/deadstones.h"
+#include "engine/search.h"
 #include "engine/sha256.h"
 #include "model/idm.h"
 #include "model/ldm.h"
@@ -626,6 +627,9 @@ void policy_player_opts_default(policy_player_opts_t *o)
     o->seed = 1;
     o->resign_below = 0;
     o->resign_min_moves = 30;
+    o->playouts = 0;
+    o->prior_c = 1.0f;
+    o->uniform_prior = false;
 }
 
 /* The seed of one position's rollouts: a function of the base seed, the stones, the
@@ -744,20 +748,42 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     }
     if (b->size != c->pol->size) {
         if (!c->warned_size) {
-            fprintf(stderr, "learned player: the networks know %dx%d boards only; playing random candidate moves "
-                            "on %dx%d\n", c->pol->size, c->pol->size, b->size, b->size);
+            fprintf(stderr, "learned player: the networks know %dx%d boards only; playing %s on %dx%d\n",
+                    c->pol->size, c->pol->size, c->o.playouts > 0 ? "the search with a uniform prior" : "random candidate moves",
+                    b->size, b->size);
             c->warned_size = true;
         }
         rng_t rng;
         rng_seed(&rng, aux);
         *point = cand[rng_below(&rng, (uint32_t)n)];
+        if (c->o.playouts > 0) {
+            search_opts_t so;
+            search_result_t sr;
+            search_opts_default(&so);
+            so.playouts = c->o.playouts;
+            so.seed = aux ^ 0x73656172636800ULL;
+            if (search_run(g, color, NULL, &so, &sr) == 0 && sr.best != VERTEX_PASS) *point = sr.best;
+        }
         return 0;
     }
     float probs[POLICY_MOVES];
-    if (learned_probs(c, g, color, base, probs)) return -1;
+    if (c->o.uniform_prior && c->o.playouts > 0) {
+        for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 1.0f / POLICY_MOVES;
+    } else if (learned_probs(c, g, color, base, probs)) {
+        return -1;
+    }
     int best = cand[0];
     for (int i = 1; i < n; i++)
         if (probs[cand[i]] > probs[best]) best = cand[i];
+    if (c->o.playouts > 0) {
+        search_opts_t so;
+        search_result_t sr;
+        search_opts_default(&so);
+        so.playouts = c->o.playouts;
+        so.prior_c = c->o.prior_c;
+        so.seed = aux ^ 0x73656172636800ULL;
+        if (search_run(g, color, probs, &so, &sr) == 0 && sr.best != VERTEX_PASS) best = sr.best;
+    }
     if (probs[POLICY_PASS_INDEX] > probs[best]) {
         /* the model would pass: first capture dead stones; pass only when nothing is left to
          * gain and the mover is not behind */

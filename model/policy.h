@@ -169,6 +169,12 @@ typedef struct {
                               komi included) is worse than -resign_below points for the
                               mover after resign_min_moves moves; <= 0: never resign */
     int resign_min_moves;
+    int playouts;          /* > 0: the move is chosen by engine/search.h's tree search with this
+                              many playouts, the K-rollout distribution as its root prior;
+                              0: the candidate with the highest probability (no search) */
+    float prior_c;         /* the search's prior weight (search_opts_t.prior_c) */
+    bool uniform_prior;    /* search with a uniform prior instead of the networks' (ablation:
+                              the networks are not run for the move) */
 } policy_player_opts_t;
 
 void policy_player_opts_default(policy_player_opts_t *o);
@@ -176,7 +182,9 @@ void policy_player_opts_default(policy_player_opts_t *o);
 /* The learned player; takes ownership of p (also on failure). Behaviour:
  *   - candidates: legal moves (game_check) that do not fill the mover's true eye
  *     (board_is_eye);
- *   - the move: the candidate with the highest K-rollout probability. The rollouts use an
+ *   - the move: the candidate with the highest K-rollout probability, or, with playouts > 0,
+ *     the most visited root child of a search_run (engine/search.h) whose root prior is that
+ *     distribution (seeded from the position like the rollouts). The rollouts use an
  *     rng seeded from (seed, position, colour), so genmove, reg_genmove, analysis and the
  *     imagined frames of one position all see the same rollouts and a game is reproducible
  *     from its seed; GENMOVE_REGRESS uses a fixed seed instead of the player's;

@@ -1,0 +1,194 @@
+/* playout.c: Monte Carlo playouts (policy in playout.h). No global state: the rng is the
+ * caller's, so a playout is a function of its start and the rng's state. */
+#include "engine/playout.h"
+
+#include <string.h>
+
+static void remove_empty(playout_t *po, int p)
+{
+    int i = po->where[p], last = po->empty[--po->n_empty];
+    po->empty[i] = last;
+    po->where[last] = i;
+}
+
+static void add_empty(playout_t *po, int p)
+{
+    po->where[p] = po->n_empty;
+    po->empty[po->n_empty++] = p;
+}
+
+/* Liberties of the group at p0 up to `want` (stops early), and its size in *stones. */
+static int group_libs_upto(const board_t *b, int p0, int want, int *stones)
+{
+    int stack[BOARD_POINTS], sp = 0, libs = 0, n = 0, size = b->size;
+    uint64_t seen[(BOARD_POINTS + 63) / 64] = {0}, lib[(BOARD_POINTS + 63) / 64] = {0};
+    uint8_t c = b->stones[p0];
+    stack[sp++] = p0;
+    seen[p0 >> 6] |= 1ULL << (p0 & 63);
+    while (sp) {
+        int p = stack[--sp], nb[4], k = playout_nbrs(size, p, nb);
+        n++;
+        for (int i = 0; i < k; i++) {
+            int q = nb[i];
+            uint64_t bit = 1ULL << (q & 63);
+            if (b->stones[q] == STONE_EMPTY) {
+                if (!(lib[q >> 6] & bit)) {
+                    lib[q >> 6] |= bit;
+                    if (++libs >= want && !stones) return libs;
+                }
+            } else if (b->stones[q] == c && !(seen[q >> 6] & bit)) {
+                seen[q >> 6] |= bit;
+                stack[sp++] = q;
+            }
+        }
+    }
+    if (stones) *stones = n;
+    return libs;
+}
+
+/* Classifies a move for the policy: 0 = bad (illegal, ko, own eye), 1 = fine,
+ * 2 = self-atari of a group of 2+ stones without capture (its size in *sz). */
+static int classify(const playout_t *po, stone_t c, int p, int *sz)
+{
+    const board_t *b = &po->b;
+    if (p == po->ko || board_is_eye(b, p, c)) return 0;
+    int nb[4], k = playout_nbrs(b->size, p, nb), empties = 0;
+    for (int i = 0; i < k; i++) empties += b->stones[nb[i]] == STONE_EMPTY;
+    if (empties >= 2) return 1;
+    if (board_check(b, c, p) != MOVE_OK) return 0;
+    /* Exact test on a copy: is the new group in atari, and did it capture? */
+    board_t t = *b;
+    int n_cap = 0, stones = 0;
+    board_play(&t, c, p, NULL, &n_cap);
+    if (n_cap > 0) return 1;
+    int libs = group_libs_upto(&t, p, 2, &stones);
+    if (libs >= 2 || stones < 2) return 1;
+    *sz = stones;
+    return 2;
+}
+
+bool playout_ok(const playout_t *po, stone_t c, int p)
+{
+    int sz = 0;
+    return p >= 0 && po->b.stones[p] == STONE_EMPTY && classify(po, c, p, &sz) != 0;
+}
+
+int playout_single_liberty(const board_t *b, int p0)
+{
+    int stack[BOARD_POINTS], sp = 0, lib = -1, size = b->size;
+    uint64_t seen[(BOARD_POINTS + 63) / 64] = {0};
+    uint8_t c = b->stones[p0];
+    stack[sp++] = p0;
+    seen[p0 >> 6] |= 1ULL << (p0 & 63);
+    while (sp) {
+        int p = stack[--sp], nb[4], k = playout_nbrs(size, p, nb);
+        for (int i = 0; i < k; i++) {
+            int q = nb[i];
+            if (b->stones[q] == STONE_EMPTY) {
+                if (lib >= 0 && lib != q) return -1;
+                lib = q;
+            } else if (b->stones[q] == c && !(seen[q >> 6] >> (q & 63) & 1)) {
+                seen[q >> 6] |= 1ULL << (q & 63);
+                stack[sp++] = q;
+            }
+        }
+    }
+    return lib;
+}
+
+int playout_atari_chains(const board_t *b, int *out)
+{
+    int np = board_points(b), n = 0, members[BOARD_POINTS];
+    uint8_t seen[BOARD_POINTS] = {0};
+    for (int p = 0; p < np; p++) {
+        if (b->stones[p] == STONE_EMPTY || seen[p]) continue;
+        int k = board_group(b, p, members, NULL);
+        for (int i = 0; i < k; i++) seen[members[i]] = 1;
+        if (playout_single_liberty(b, p) >= 0) out[n++] = p;
+    }
+    return n;
+}
+
+void playout_start(playout_t *po, const board_t *b, int ko, const int *atari0, int n_atari0)
+{
+    int np = board_points(b);
+    po->b = *b;
+    po->n_empty = 0;
+    po->ko = ko;
+    po->last[0] = po->last[1] = -1;
+    po->moves = 0;
+    po->atari0 = atari0;
+    po->n_atari0 = atari0 ? n_atari0 : 0;
+    memset(po->first_color, 0, (size_t)np);
+    for (int p = 0; p < np; p++)
+        if (b->stones[p] == STONE_EMPTY) add_empty(po, p);
+}
+
+int playout_move(playout_t *po, stone_t c, rng_t *rng)
+{
+    int cand[BOARD_POINTS], n = po->n_empty, n_atari = 0;
+    int atari[BOARD_POINTS];
+    /* Capture heuristic: an opponent group next to one of the last two moves that is
+     * in atari gets captured (this is what makes invaders in open territory die). */
+    for (int j = 0; j < 2; j++) {
+        int m = po->last[j];
+        if (m < 0) continue;
+        int nb[5], k = playout_nbrs(po->b.size, m, nb);
+        nb[k++] = m;
+        for (int i = 0; i < k; i++) {
+            if (po->b.stones[nb[i]] != stone_other(c)) continue;
+            int lib = playout_single_liberty(&po->b, nb[i]);
+            if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
+        }
+    }
+    /* The first two moves also capture what was already in atari at the start
+     * (there is no last move yet to look around). */
+    for (int i = 0; po->moves < 2 && i < po->n_atari0; i++) {
+        int q = po->atari0[i];
+        if (po->b.stones[q] != stone_other(c)) continue;
+        int lib = playout_single_liberty(&po->b, q);
+        if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
+    }
+    memcpy(cand, po->empty, sizeof(int) * (size_t)n);
+    while (n > 0) {
+        int i = (int)rng_below(rng, (uint32_t)n), p = cand[i], sz = 0;
+        cand[i] = cand[--n];
+        int kind = classify(po, c, p, &sz);
+        if (kind == 1) return p;
+        if (kind == 2 && sz <= PLAYOUT_NAKADE_MAX) atari[n_atari++] = p;
+    }
+    if (n_atari) return atari[rng_below(rng, (uint32_t)n_atari)];
+    return VERTEX_PASS;
+}
+
+void playout_play(playout_t *po, stone_t c, int p)
+{
+    int cap[BOARD_POINTS], n_cap = 0;
+    po->ko = -1;
+    po->last[1] = po->last[0];
+    po->last[0] = p == VERTEX_PASS ? -1 : p;
+    if (p != VERTEX_PASS) {
+        if (!po->first_color[p]) {
+            po->first_color[p] = (uint8_t)c;
+            po->first_ply[p] = po->moves;
+        }
+        board_play(&po->b, c, p, cap, &n_cap);
+        remove_empty(po, p);
+        for (int i = 0; i < n_cap; i++) add_empty(po, cap[i]);
+        if (n_cap == 1) {
+            int stones = 0;
+            if (group_libs_upto(&po->b, p, 2, &stones) == 1 && stones == 1) po->ko = cap[0];
+        }
+    }
+    po->moves++;
+}
+
+void playout_finish(playout_t *po, stone_t c, int passes, int max_moves, rng_t *rng)
+{
+    for (int m = 0; m < max_moves && passes < 2; m++) {
+        int p = playout_move(po, c, rng);
+        playout_play(po, c, p);
+        passes = p == VERTEX_PASS ? passes + 1 : 0;
+        c = stone_other(c);
+    }
+}

@@ -1,0 +1,217 @@
+/* search.c: UCT-RAVE Monte Carlo tree search (method in search.h).
+ *
+ * The tree lives in two growable arrays (nodes, edges) addressed by index, freed at the
+ * end of each search: no state survives between searches. */
+#include "engine/search.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/playout.h"
+#include "engine/util.h"
+
+#define MAX_DEPTH (3 * BOARD_POINTS)
+
+typedef struct {
+    int point;
+    float prior;
+    int n, rn;       /* visits, AMAF visits */
+    float w, rw;     /* wins for the side that plays this edge, AMAF wins */
+    int child;       /* node index, or -1 */
+} edge_t;
+
+typedef struct {
+    int edge0, n_edges;
+    int visits;
+} node_t;
+
+typedef struct {
+    node_t *nodes;
+    edge_t *edges;
+    int n_nodes, cap_nodes, n_edges, cap_edges;
+} tree_t;
+
+void search_opts_default(search_opts_t *o)
+{
+    o->playouts = 4000;
+    o->prior_c = 1.0f;
+    o->rave_k = 1000.0f;
+    o->expand_after = 2;
+    o->seed = 1;
+}
+
+static int tree_node(tree_t *t, int n_moves)
+{
+    if (t->n_nodes == t->cap_nodes) {
+        t->cap_nodes = t->cap_nodes ? 2 * t->cap_nodes : 1024;
+        t->nodes = xrealloc(t->nodes, sizeof *t->nodes * (size_t)t->cap_nodes);
+    }
+    while (t->n_edges + n_moves > t->cap_edges) {
+        t->cap_edges = t->cap_edges ? 2 * t->cap_edges : 65536;
+        t->edges = xrealloc(t->edges, sizeof *t->edges * (size_t)t->cap_edges);
+    }
+    node_t *nd = &t->nodes[t->n_nodes];
+    nd->edge0 = t->n_edges;
+    nd->n_edges = n_moves;
+    nd->visits = 0;
+    t->n_edges += n_moves;
+    return t->n_nodes++;
+}
+
+static void edge_init(edge_t *e, int point, float prior)
+{
+    memset(e, 0, sizeof *e);
+    e->point = point;
+    e->prior = prior;
+    e->child = -1;
+}
+
+/* A node for the playout's position with c to move: its edges are the playout_ok moves,
+ * with a uniform prior. */
+static int expand(tree_t *t, const playout_t *po, stone_t c)
+{
+    int moves[BOARD_POINTS], n = 0;
+    for (int i = 0; i < po->n_empty; i++)
+        if (playout_ok(po, c, po->empty[i])) moves[n++] = po->empty[i];
+    int id = tree_node(t, n);
+    edge_t *e = &t->edges[t->nodes[id].edge0];
+    for (int i = 0; i < n; i++) edge_init(&e[i], moves[i], 1.0f / (float)n);
+    return id;
+}
+
+static int select_edge(const tree_t *t, int node, const search_opts_t *o)
+{
+    const node_t *nd = &t->nodes[node];
+    const edge_t *e = &t->edges[nd->edge0];
+    float sqrt_n = sqrtf((float)nd->visits + 1.0f), best_v = -1e30f;
+    int best = 0;
+    for (int i = 0; i < nd->n_edges; i++) {
+        float v;
+        if (e[i].n == 0 && e[i].rn == 0) {
+            v = SEARCH_FPU;
+        } else {
+            float amaf = e[i].rn ? e[i].rw / (float)e[i].rn : 0.5f;
+            if (e[i].n == 0) {
+                v = amaf;
+            } else {
+                float q = e[i].w / (float)e[i].n;
+                float beta = e[i].rn ? sqrtf(o->rave_k / (3.0f * (float)e[i].n + o->rave_k)) : 0.0f;
+                v = (1.0f - beta) * q + beta * amaf;
+            }
+        }
+        v += o->prior_c * e[i].prior * sqrt_n / (1.0f + (float)e[i].n);
+        if (v > best_v) {
+            best_v = v;
+            best = i;
+        }
+    }
+    return nd->edge0 + best;
+}
+
+/* 1 when c wins the finished playout, 0.5 for a draw, 0 when it loses. */
+static float outcome(const playout_t *po, float komi, stone_t c)
+{
+    float black = (float)board_area(&po->b, NULL, NULL) - komi;
+    float r = black > 0 ? 1.0f : black < 0 ? 0.0f : 0.5f;
+    return c == STONE_BLACK ? r : 1.0f - r;
+}
+
+static int cmp_child(const void *a, const void *b)
+{
+    const search_child_t *x = a, *y = b;
+    if (x->visits != y->visits) return x->visits > y->visits ? -1 : 1;
+    if (x->winrate != y->winrate) return x->winrate > y->winrate ? -1 : 1;
+    if (x->prior != y->prior) return x->prior > y->prior ? -1 : 1;
+    return (x->point > y->point) - (x->point < y->point);
+}
+
+int search_run(const game_t *g, stone_t color, const float *prior, const search_opts_t *o, search_result_t *out)
+{
+    const board_t *b = &g->board;
+    int np = board_points(b);
+    memset(out, 0, sizeof *out);
+    out->best = VERTEX_PASS;
+    out->winrate = 0.5f;
+    if (color != STONE_BLACK && color != STONE_WHITE) return -1;
+
+    /* root candidates and their prior */
+    int moves[BOARD_POINTS], n = 0;
+    float pr[BOARD_POINTS], sum = 0.0f;
+    for (int p = 0; p < np; p++)
+        if (b->stones[p] == STONE_EMPTY && !board_is_eye(b, p, color) && game_check(g, color, p) == MOVE_OK) {
+            pr[n] = prior ? (prior[p] > 0.0f ? prior[p] : 0.0f) : 1.0f;
+            sum += pr[n];
+            moves[n++] = p;
+        }
+    if (n == 0) return 0;
+    for (int i = 0; i < n; i++) pr[i] = sum > 0.0f ? pr[i] / sum : 1.0f / (float)n;
+
+    tree_t t = {0};
+    int root = tree_node(&t, n);
+    for (int i = 0; i < n; i++) edge_init(&t.edges[t.nodes[root].edge0 + i], moves[i], pr[i]);
+
+    rng_t rng;
+    rng_seed(&rng, o->seed);
+    int atari0[BOARD_POINTS], n_atari0 = playout_atari_chains(b, atari0);
+    int max_moves = 3 * np + 20, expand_after = o->expand_after < 1 ? 1 : o->expand_after;
+    int path_node[MAX_DEPTH], path_edge[MAX_DEPTH];
+    playout_t po;
+    int sims = o->playouts < 1 ? 1 : o->playouts;
+    for (int s = 0; s < sims; s++) {
+        playout_start(&po, b, -1, atari0, n_atari0);
+        stone_t c = color;
+        int depth = 0, node = root;
+        while (depth < MAX_DEPTH && t.nodes[node].n_edges > 0) {
+            int ei = select_edge(&t, node, o);
+            path_node[depth] = node;
+            path_edge[depth] = ei;
+            depth++;
+            playout_play(&po, c, t.edges[ei].point);
+            c = stone_other(c);
+            if (t.edges[ei].child < 0) {
+                if (t.edges[ei].n + 1 >= expand_after) {
+                    int child = expand(&t, &po, c);   /* may move t.edges: re-index */
+                    t.edges[ei].child = child;
+                }
+                break;
+            }
+            node = t.edges[ei].child;
+        }
+        playout_finish(&po, c, 0, max_moves, &rng);
+        float win_black = outcome(&po, g->komi, STONE_BLACK);
+        /* back up: the edge at depth d was played by color (d even) or its opponent */
+        for (int d = 0; d < depth; d++) {
+            stone_t mover = (d & 1) ? stone_other(color) : color;
+            float r = mover == STONE_BLACK ? win_black : 1.0f - win_black;
+            node_t *nd = &t.nodes[path_node[d]];
+            edge_t *e = &t.edges[path_edge[d]];
+            nd->visits++;
+            e->n++;
+            e->w += r;
+            edge_t *f = &t.edges[nd->edge0];
+            for (int i = 0; i < nd->n_edges; i++) {
+                int p = f[i].point;
+                if (po.first_color[p] == mover && po.first_ply[p] >= d) {
+                    f[i].rn++;
+                    f[i].rw += r;
+                }
+            }
+        }
+    }
+
+    const node_t *rt = &t.nodes[root];
+    for (int i = 0; i < rt->n_edges; i++) {
+        const edge_t *e = &t.edges[rt->edge0 + i];
+        out->children[i] = (search_child_t){e->point, e->n, e->n ? e->w / (float)e->n : 0.5f, e->prior};
+    }
+    out->n_children = rt->n_edges;
+    qsort(out->children, (size_t)out->n_children, sizeof out->children[0], cmp_child);
+    out->best = out->children[0].point;
+    out->winrate = out->children[0].winrate;
+    out->playouts = sims;
+    out->nodes = t.n_nodes;
+    free(t.nodes);
+    free(t.edges);
+    return 0;
+}
