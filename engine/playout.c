@@ -119,6 +119,7 @@ void playout_start(playout_t *po, const board_t *b, int ko, const int *atari0, i
     po->moves = 0;
     po->atari0 = atari0;
     po->n_atari0 = atari0 ? n_atari0 : 0;
+    po->escape = false;
     memset(po->first_color, 0, (size_t)np);
     for (int p = 0; p < np; p++)
         if (b->stones[p] == STONE_EMPTY) add_empty(po, p);
@@ -148,6 +149,19 @@ int playout_move(playout_t *po, stone_t c, rng_t *rng)
         if (po->b.stones[q] != stone_other(c)) continue;
         int lib = playout_single_liberty(&po->b, q);
         if (lib >= 0 && lib != po->ko && board_check(&po->b, c, lib) == MOVE_OK) return lib;
+    }
+    /* Escape: a group of ours next to the opponent's last move in atari extends when that
+     * gives it 2+ liberties. */
+    if (po->escape && po->last[0] >= 0) {
+        int nb[4], k = playout_nbrs(po->b.size, po->last[0], nb);
+        for (int i = 0; i < k; i++) {
+            if (po->b.stones[nb[i]] != c) continue;
+            int lib = playout_single_liberty(&po->b, nb[i]);
+            if (lib < 0 || lib == po->ko || board_check(&po->b, c, lib) != MOVE_OK) continue;
+            board_t t = po->b;
+            board_play(&t, c, lib, NULL, NULL);
+            if (group_libs_upto(&t, lib, 2, NULL) >= 2) return lib;
+        }
     }
     memcpy(cand, po->empty, sizeof(int) * (size_t)n);
     while (n > 0) {

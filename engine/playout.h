@@ -5,6 +5,9 @@
  *   1. if an opponent group next to one of the last two moves (or, in the first two moves,
  *      any opponent group that started in atari: playout_atari_chains) is in atari, c
  *      captures it;
+ *   1b. with `escape` set (the search's playouts; the dead-stone estimate keeps it off): if
+ *      a group of c's next to the opponent's last move is in atari, c extends at its liberty
+ *      when that leaves the group at least 2 liberties;
  *   2. otherwise a uniformly random move among the empty points that is legal (simple ko)
  *      and does not fill c's own true eye (board_is_eye);
  *   3. a self-atari of c's own group of 2+ stones that captures nothing is only played when
@@ -32,6 +35,7 @@ typedef struct {
     int moves;    /* moves (and passes) played since playout_start */
     const int *atari0;  /* one stone of every chain in atari in the start position */
     int n_atari0;
+    bool escape;  /* policy step 1b (playout_start clears it) */
     uint8_t first_color[BOARD_POINTS]; /* colour that first played at p since the start, 0: none */
     int first_ply[BOARD_POINTS];       /* its move number (0 = the first move after the start) */
 } playout_t;

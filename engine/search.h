@@ -22,6 +22,7 @@
 #ifndef VIDEOGO_SEARCH_H
 #define VIDEOGO_SEARCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/game.h"
@@ -33,11 +34,12 @@ typedef struct {
     float prior_c;        /* weight of the prior term */
     float rave_k;         /* RAVE equivalence parameter (visits where beta = 1/2 is sqrt(k/(3n+k))) */
     int expand_after;     /* a child joins the tree on this visit (>= 1) */
+    bool escape;          /* playouts extend groups put in atari (playout.h step 1b) */
     uint64_t seed;
 } search_opts_t;
 
 /* Defaults (measured in docs: search.c's header): 4000 playouts, prior_c 1, rave_k 1000,
- * expand_after 2, seed 1. */
+ * expand_after 2, escape on, seed 1. */
 void search_opts_default(search_opts_t *o);
 
 typedef struct {

@@ -520,6 +520,8 @@ static void match_usage(FILE *f)
             "  one transaction; rerunning the same command resumes the match.\n"
             "  --black CMD, --white CMD  engine command lines (run with /bin/sh -c), e.g.\n"
             "                    \"videogo gtp --player random\", \"gnugo --mode gtp --level 10 --chinese-rules\"\n"
+            "                    {game} in a command becomes the game's index (0-based): \"videogo gtp --seed {game}\"\n"
+            "                    plays different, reproducible games against a deterministic opponent\n"
             "  --games N         games in the match (default 10)\n"
             "  --size N          board size (default 9)\n"
             "  --komi K          komi (default 7)\n"

@@ -443,6 +443,27 @@ static void progress(runner_t *r, int index, const match_game_t *g)
     fflush(stderr);
 }
 
+/* The command with every "{game}" replaced by the game's index (0-based), so that engines
+ * which are deterministic for a seed can play different, reproducible games:
+ * "videogo gtp --seed {game}". */
+static void expand_game(const char *cmd, int index, char *out, size_t outlen)
+{
+    size_t n = 0;
+    const char *s = cmd;
+    out[0] = 0;
+    while (*s && n + 1 < outlen) {
+        if (!strncmp(s, "{game}", 6)) {
+            int k = snprintf(out + n, outlen - n, "%d", index);
+            if (k < 0 || (size_t)k >= outlen - n) break;
+            n += (size_t)k;
+            s += 6;
+        } else {
+            out[n++] = *s++;
+            out[n] = 0;
+        }
+    }
+}
+
 static void *worker(void *arg)
 {
     runner_t *r = arg;
@@ -467,7 +488,10 @@ static void *worker(void *arg)
         int fb = open_log(r, index, "black"), fw = open_log(r, index, "white");
         match_game_t g;
         char err[600];
-        int rc = match_play_game(bcmd, wcmd, r->m.size, r->m.komi, r->max_moves, o->timeout_s, fb, fw, &g, err,
+        char bx[4096], wx[4096];
+        expand_game(bcmd, index, bx, sizeof bx);
+        expand_game(wcmd, index, wx, sizeof wx);
+        int rc = match_play_game(bx, wx, r->m.size, r->m.komi, r->max_moves, o->timeout_s, fb, fw, &g, err,
                                  sizeof err);
         if (fb >= 0) close(fb);
         if (fw >= 0) close(fw);

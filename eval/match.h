@@ -30,7 +30,7 @@
 #include "eval/db.h"
 
 typedef struct {
-    const char *black_cmd, *white_cmd;     /* engines of game 0 */
+    const char *black_cmd, *white_cmd;     /* engines of game 0; "{game}" in them becomes each game's index */
     const char *black_label, *white_label; /* labels for new engine rows, or NULL */
     int games;
     int size;

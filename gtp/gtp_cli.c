@@ -33,8 +33,8 @@ typedef struct {
     float resign_below;
     bool codes_from_frame;
     int playouts;
-    float prior_c;
-    bool uniform_prior;
+    float prior_c, rave_k;
+    bool uniform_prior, no_escape;
 } player_opts_t;
 
 typedef struct {
@@ -85,7 +85,9 @@ static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen
     po.seed = o->seed;
     po.resign_below = o->resign_below;
     po.playouts = o->playouts;
-    po.prior_c = o->prior_c;
+    po.search.prior_c = o->prior_c;
+    po.search.rave_k = o->rave_k;
+    po.search.escape = !o->no_escape;
     po.uniform_prior = o->uniform_prior;
     return policy_player_new(pol, &po);
 }
@@ -149,6 +151,8 @@ static void usage(FILE *f)
             "                  the networks' top move, as in the paper)\n"
             "  --prior-c C     weight of that prior in the search (default 1)\n"
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
+            "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"
+            "  --no-escape     playouts do not extend groups put in atari (ablation)\n"
             "\n"
             "Examples:\n"
             "  videogo gtp                          # for Sabaki / GoGui: command `videogo`, arguments `gtp`\n"
@@ -174,7 +178,7 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -195,6 +199,8 @@ int cmd_gtp(int argc, char **argv)
         {"playouts", required_argument, NULL, OPT_PLAYOUTS},
         {"prior-c", required_argument, NULL, OPT_PRIOR_C},
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
+        {"rave-k", required_argument, NULL, OPT_RAVE_K},
+        {"no-escape", no_argument, NULL, OPT_NO_ESCAPE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -209,7 +215,8 @@ int cmd_gtp(int argc, char **argv)
                            .rollouts = POLICY_DEFAULT_ROLLOUTS,
                            .temperature = 1.0f,
                            .playouts = 0,
-                           .prior_c = 1.0f};
+                           .prior_c = 1.0f,
+                           .rave_k = 1000.0f};
     bool seeded = false, regress = false, player_named = false, weights_named = false;
     int threads = 1;
     int opt;
@@ -296,15 +303,20 @@ int cmd_gtp(int argc, char **argv)
             popts.playouts = (int)v;
             break;
         }
-        case OPT_PRIOR_C: {
+        case OPT_PRIOR_C:
+        case OPT_RAVE_K: {
             double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v >= 0 && v <= 1000)) {
-                fprintf(stderr, "videogo gtp: --prior-c wants a number in 0..1000, got '%s'\n", optarg);
+            if (*end || end == optarg || !(v >= 0 && v <= 1e6)) {
+                fprintf(stderr, "videogo gtp: %s wants a number in 0..1e6, got '%s'\n",
+                        opt == OPT_PRIOR_C ? "--prior-c" : "--rave-k", optarg);
                 return 2;
             }
-            popts.prior_c = (float)v;
+            *(opt == OPT_PRIOR_C ? &popts.prior_c : &popts.rave_k) = (float)v;
             break;
         }
+        case OPT_NO_ESCAPE:
+            popts.no_escape = true;
+            break;
         case OPT_UNIFORM:
             popts.uniform_prior = true;
             break;

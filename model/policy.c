@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 
 #include "engine/deadstones.h"
-#include "engine/search.h"
 #include "engine/sha256.h"
 #include "model/idm.h"
 #include "model/ldm.h"
@@ -35,6 +34,7 @@
 #endif
 
 #define REGRESS_SEED 0x7265675f706f6c69ULL   /* reg_genmove: fixed, not the player's seed */
+#define SEARCH_HOPELESS 0.15f  /* win rate below which the search player answers a pass with a pass */
 #define DEADSTONES_SEED 0x646561647374ULL    /* the estimate depends on the board only */
 
 struct policy {
@@ -628,7 +628,7 @@ void policy_player_opts_default(policy_player_opts_t *o)
     o->resign_below = 0;
     o->resign_min_moves = 30;
     o->playouts = 0;
-    o->prior_c = 1.0f;
+    search_opts_default(&o->search);
     o->uniform_prior = false;
 }
 
@@ -757,9 +757,8 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
         rng_seed(&rng, aux);
         *point = cand[rng_below(&rng, (uint32_t)n)];
         if (c->o.playouts > 0) {
-            search_opts_t so;
+            search_opts_t so = c->o.search;
             search_result_t sr;
-            search_opts_default(&so);
             so.playouts = c->o.playouts;
             so.seed = aux ^ 0x73656172636800ULL;
             if (search_run(g, color, NULL, &so, &sr) == 0 && sr.best != VERTEX_PASS) *point = sr.best;
@@ -776,15 +775,16 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     for (int i = 1; i < n; i++)
         if (probs[cand[i]] > probs[best]) best = cand[i];
     if (c->o.playouts > 0) {
-        search_opts_t so;
+        search_opts_t so = c->o.search;
         search_result_t sr;
-        search_opts_default(&so);
         so.playouts = c->o.playouts;
-        so.prior_c = c->o.prior_c;
         so.seed = aux ^ 0x73656172636800ULL;
         if (search_run(g, color, probs, &so, &sr) == 0 && sr.best != VERTEX_PASS) best = sr.best;
+        /* the opponent passed and no move wins even SEARCH_HOPELESS of the playouts: playing
+         * on only fills the board (the search never passes by itself) */
+        if (opp_passed && sr.winrate < SEARCH_HOPELESS) return 0;
     }
-    if (probs[POLICY_PASS_INDEX] > probs[best]) {
+    if (c->o.playouts == 0 && probs[POLICY_PASS_INDEX] > probs[best]) {
         /* the model would pass: first capture dead stones; pass only when nothing is left to
          * gain and the mover is not behind */
         if (judge(j, g, color)->opp_dead) {
@@ -896,6 +896,14 @@ int policy_player_set_rollouts(player_t *pl, int k)
     learned_ctx_t *c = pl->ctx;
     c->o.rollouts = k < 1 ? 1 : k > pol->K ? pol->K : k;
     c->cache_valid = false;
+    return 0;
+}
+
+int policy_player_set_playouts(player_t *pl, int playouts)
+{
+    if (!policy_player_policy(pl)) return -1;
+    learned_ctx_t *c = pl->ctx;
+    c->o.playouts = playouts < 0 ? 0 : playouts;
     return 0;
 }
 

@@ -37,6 +37,7 @@
 
 #include "engine/game.h"
 #include "engine/player.h"
+#include "engine/search.h"
 #include "engine/util.h"
 #include "kernels/backend.h"
 
@@ -172,7 +173,7 @@ typedef struct {
     int playouts;          /* > 0: the move is chosen by engine/search.h's tree search with this
                               many playouts, the K-rollout distribution as its root prior;
                               0: the candidate with the highest probability (no search) */
-    float prior_c;         /* the search's prior weight (search_opts_t.prior_c) */
+    search_opts_t search;  /* the search's other settings (its playouts and seed are set per move) */
     bool uniform_prior;    /* search with a uniform prior instead of the networks' (ablation:
                               the networks are not run for the move) */
 } policy_player_opts_t;
@@ -192,7 +193,9 @@ void policy_player_opts_default(policy_player_opts_t *o);
  *     wins by the area score with the estimated dead stones removed; when the opponent has
  *     just passed, no point is neutral and no dead opponent stone is left (nothing to gain);
  *     when the model's top choice is the pass, unless the mover is behind or points are
- *     left (then the best candidate is played instead); when the board is settled (no
+ *     left (then the best candidate is played instead; not with playouts > 0, where the
+ *     search's move stands); with playouts > 0, when the opponent has just passed and the
+ *     search's best move wins less than 15% of its playouts; when the board is settled (no
  *     neutral point, no dead opponent stone), the mover is not behind and the best
  *     candidate lies inside its own area (checked from move size*size/3 on);
  *   - before passing, and first of all in GENMOVE_CLEANUP, it captures the opponent stones
@@ -206,6 +209,10 @@ player_t *policy_player_new(policy_t *p, const policy_player_opts_t *o);
 /* Changes the rollouts per move (clamped to 1..the policy's max_rollouts). Returns -1 when
  * pl is not a learned player. */
 int policy_player_set_rollouts(player_t *pl, int k);
+
+/* Changes the search's playouts per move (0: no search). Returns -1 when pl is not a
+ * learned player. */
+int policy_player_set_playouts(player_t *pl, int playouts);
 
 /* The policy of a learned player, or NULL when pl is another kind of player. */
 policy_t *policy_player_policy(player_t *pl);

@@ -94,6 +94,7 @@ static void usage(FILE *f)
             "  --ar FILE          a transformer file instead (its tokenizer/IDM beside it, else the folder's)\n"
             "  --rollouts K       rollouts per genmove (default %d); K = 1 is timed too\n"
             "  --positions N      positions (default 60)\n"
+            "  --playouts N       also time the player with the tree search (N playouts, K rollouts as prior)\n"
             "  --threads N        CPU threads of the kernels (default 1, as `videogo gtp`)\n"
             "  --codes-from-frame the IDM reads the LDM's codes of the imagined frame\n"
             "  --shard FILE       validation shard (default %s)\n",
@@ -125,7 +126,7 @@ static void row(const char *label, double *ms, int n, double base_p50)
 int cmd_bench_genmove(int argc, char **argv)
 {
     const char *wdir = NULL, *ar = NULL, *shard = DEFAULT_SHARD;
-    int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1;
+    int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1, playouts = 0;
     bool codes_from_frame = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -144,6 +145,8 @@ int cmd_bench_genmove(int argc, char **argv)
             codes_from_frame = true;
         } else if (i + 1 < argc && !strcmp(a, "--threads")) {
             threads = atoi(argv[++i]);
+        } else if (i + 1 < argc && !strcmp(a, "--playouts")) {
+            playouts = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--positions")) {
             n = atoi(argv[++i]);
         } else {
@@ -152,8 +155,8 @@ int cmd_bench_genmove(int argc, char **argv)
             return 2;
         }
     }
-    if (K < 1 || K > POLICY_MAX_ROLLOUTS || n < 2 || n > 100000) {
-        fprintf(stderr, "videogo bench genmove: --rollouts must be 1..%d and --positions 2..100000\n",
+    if (K < 1 || K > POLICY_MAX_ROLLOUTS || n < 2 || n > 100000 || playouts < 0) {
+        fprintf(stderr, "videogo bench genmove: --rollouts must be 1..%d, --positions 2..100000, --playouts >= 0\n",
                 POLICY_MAX_ROLLOUTS);
         return 2;
     }
@@ -247,6 +250,13 @@ int cmd_bench_genmove(int argc, char **argv)
                "  outside the networks (legality, eyes, the dead-stone judgement when the networks prefer the pass;\n"
                "  the move-number rules do not run on these history-less positions): %.3f ms per genmove\n",
                t.render_encode * c, t.transformer * c, t.decode * c, t.idm * c, mean - nets);
+    }
+    if (playouts > 0) {
+        char label[64];
+        policy_player_set_playouts(pl, playouts);
+        time_genmove(pl, pos, n, ms);
+        snprintf(label, sizeof label, "learned + search, K = %d, %d playouts", K, playouts);
+        row(label, ms, n, base);
     }
     pl->free(pl);
     for (int i = 0; i < n; i++) game_free(&pos[i].g);

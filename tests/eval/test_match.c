@@ -3,6 +3,7 @@
  *    illegal move, a refused move, a timeout and a crash lose the game;
  *  - `videogo gtp --player random` against itself, in process: ends on two passes and
  *    replays legally;
+ *  - "{game}" in an engine command becomes the game's index (`--seed {game}`);
  *  - a 2-game 9x9 match `videogo gtp --player random` vs `gnugo --level 1` through the
  *    `videogo match` CLI, then export (.dat, PGN, SGF) and ratings (skips without gnugo);
  *  - SIGKILL of `videogo match` after its first game is committed: every finished game
@@ -390,6 +391,29 @@ START_TEST(test_sigkill_resume)
 }
 END_TEST
 
+/* "{game}" in an engine command becomes the game's index: with `--seed {game}` the random
+ * player plays games 0 and 2 (same colours, same opponent seed) differently; a command
+ * left with a literal "{game}" would not even start (--seed wants a number). */
+START_TEST(test_game_placeholder)
+{
+    char db_path[400], black[1200], white[1200];
+    snprintf(db_path, sizeof db_path, "%s/p.db", tmpdir);
+    snprintf(black, sizeof black, "%s gtp --player random --seed {game}", bin);
+    snprintf(white, sizeof white, "%s gtp --player random --seed 7", bin);
+    char *argv[] = {bin, "match", "--black", black, "--white", white, "--games", "3", "--size", "9", "--komi", "7",
+                    "--db", db_path, "--quiet", NULL};
+    ck_assert_int_eq(run(argv, NULL), 0);
+    char err[600];
+    db_t *db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(check_stored_games(db), 3);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(DISTINCT sgf) FROM games WHERE game_index IN (0, 2)"), 2);
+    /* the engine is stored under the command as given, placeholder included */
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE command LIKE '%--seed {game}'"), 1);
+    db_close(db);
+}
+END_TEST
+
 static Suite *match_suite(bool with_gnugo)
 {
     Suite *s = suite_create("eval-match");
@@ -401,6 +425,7 @@ static Suite *match_suite(bool with_gnugo)
     } else {
         tcase_add_test(t, test_misbehaving_engines);
         tcase_add_test(t, test_random_selfplay_game);
+        tcase_add_test(t, test_game_placeholder);
         tcase_add_test(t, test_sigkill_resume);
     }
     suite_add_tcase(s, t);

@@ -172,6 +172,40 @@ START_TEST(test_seed_reproducible)
 }
 END_TEST
 
+/* --playouts: the search chooses the moves (legal, no own eye, games end), the same seed
+ * gives the same game, and against the random player it wins both colours' games (the tiny
+ * random networks as its prior cannot do that alone). */
+START_TEST(test_search_player)
+{
+    policy_player_opts_t o;
+    policy_player_opts_default(&o);
+    o.rollouts = 1;
+    o.seed = 5;
+    o.playouts = 300;
+    player_t *a = policy_player_new(load(dir5, 1), &o), *b = policy_player_new(load(dir5, 1), &o);
+    int ma[400], mb[400], wins = 0;
+    for (int colors = 1; colors <= 2; colors++) {
+        player_t *r1 = player_random_new(21), *r2 = player_random_new(21);
+        game_t ga = {0}, gb = {0};
+        game_init(&ga, 9, 7.0f);
+        game_init(&gb, 9, 7.0f);
+        int na = play_game(a, r1, colors, 400, &ga, ma), nb = play_game(b, r2, colors, 400, &gb, mb);
+        ck_assert_msg(game_over(&ga), "search game (colours %d) did not end in %d moves", colors, na);
+        ck_assert_int_eq(na, nb);
+        for (int i = 0; i < na; i++) ck_assert_int_eq(ma[i], mb[i]);
+        float s = game_score(&ga, NULL);
+        wins += colors == STONE_BLACK ? s > 0 : s < 0;
+        game_free(&ga);
+        game_free(&gb);
+        r1->free(r1);
+        r2->free(r2);
+    }
+    ck_assert_msg(wins == 2, "the search player won %d of 2 games against random play", wins);
+    a->free(a);
+    b->free(b);
+}
+END_TEST
+
 START_TEST(test_reg_genmove_deterministic)
 {
     player_t *a = learned(dir5, 3, 1), *b = learned(dir5, 3, 999);
@@ -644,6 +678,7 @@ static Suite *suite(bool match)
     tcase_add_test(tc, test_distribution);
     tcase_add_test(tc, test_random_games_legal);
     tcase_add_test(tc, test_seed_reproducible);
+    tcase_add_test(tc, test_search_player);
     tcase_add_test(tc, test_reg_genmove_deterministic);
     tcase_add_test(tc, test_cleanup_captures_dead);
     tcase_add_test(tc, test_pass_rules);
