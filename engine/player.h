@@ -22,6 +22,8 @@ typedef struct {
     int point;       /* point index or VERTEX_PASS */
     float prior;     /* probability the player gives this move, 0..1 */
     float winrate;   /* for the side to move, 0..1 (0.5 when unknown) */
+    int visits;      /* search visits, or 0 when the player does not search (GTP then shows
+                        the prior scaled to 1000 as visits) */
 } player_candidate_t;
 
 typedef struct player player_t;

@@ -1010,10 +1010,10 @@ static bool parse_analyze_args(gtp_t *ctx, int argc, char **argv, analyze_args_t
 }
 
 /* One `info ...` line for the candidates, or nothing at all when every candidate is
- * filtered out (an empty line would end the response). "visits" are not search visits
- * (the players do not search): they are the prior scaled to 1000, so Sabaki's heat map,
- * which weighs visits x winrate, shows the policy. winrate and lcb are the candidate's
- * winrate. */
+ * filtered out (an empty line would end the response). "visits" are the search's visits
+ * when the player searched (the learned player with --playouts); otherwise the prior scaled
+ * to 1000, so Sabaki's heat map, which weighs visits x winrate, shows the policy. winrate
+ * and lcb are the candidate's winrate. */
 static void format_info(strbuf_t *b, const analyze_args_t *a, const player_candidate_t *c, int n, int size)
 {
     char v[16];
@@ -1024,7 +1024,7 @@ static void format_info(strbuf_t *b, const analyze_args_t *a, const player_candi
         vertex_format(p, size, v);
         double prior = c[i].prior < 0 ? 0 : c[i].prior > 1 ? 1 : c[i].prior;
         double wr = c[i].winrate < 0 ? 0 : c[i].winrate > 1 ? 1 : c[i].winrate;
-        long visits = lround(prior * 1000.0);
+        long visits = c[i].visits > 0 ? c[i].visits : lround(prior * 1000.0);
         if (visits < 1) visits = 1;
         if (order) sb_puts(b, " ");
         if (a->kata)

@@ -618,6 +618,10 @@ typedef struct {
     uint64_t cache_key;
     float cache_probs[POLICY_MOVES];
     player_t *cleanup;   /* the random player, for its clean-up moves */
+    /* the last search (genmove, then analysis of the same position) */
+    bool search_valid;
+    uint64_t search_key;
+    search_result_t search;
 } learned_ctx_t;
 
 void policy_player_opts_default(policy_player_opts_t *o)
@@ -661,6 +665,22 @@ static int learned_probs(learned_ctx_t *c, const game_t *g, stone_t color, uint6
     c->cache_key = key;
     c->cache_valid = true;
     return 0;
+}
+
+/* The search of the position (cached for the last one): probs is its root prior (NULL:
+ * uniform); seeded from the position like the rollouts, so genmove and analysis agree. */
+static const search_result_t *learned_search(learned_ctx_t *c, const game_t *g, stone_t color, uint64_t base_seed,
+                                             const float *probs)
+{
+    uint64_t key = position_seed(base_seed, g, color) ^ 0x73656172636800ULL;
+    if (c->search_valid && c->search_key == key) return &c->search;
+    search_opts_t so = c->o.search;
+    so.playouts = c->o.playouts;
+    so.seed = key;
+    search_run(g, color, probs, &so, &c->search);
+    c->search_key = key;
+    c->search_valid = true;
+    return &c->search;
 }
 
 /* A move against the opponent's dead stones, or VERTEX_PASS when there is none. The random
@@ -757,11 +777,8 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
         rng_seed(&rng, aux);
         *point = cand[rng_below(&rng, (uint32_t)n)];
         if (c->o.playouts > 0) {
-            search_opts_t so = c->o.search;
-            search_result_t sr;
-            so.playouts = c->o.playouts;
-            so.seed = aux ^ 0x73656172636800ULL;
-            if (search_run(g, color, NULL, &so, &sr) == 0 && sr.best != VERTEX_PASS) *point = sr.best;
+            const search_result_t *sr = learned_search(c, g, color, base, NULL);
+            if (sr->best != VERTEX_PASS) *point = sr->best;
         }
         return 0;
     }
@@ -775,14 +792,11 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     for (int i = 1; i < n; i++)
         if (probs[cand[i]] > probs[best]) best = cand[i];
     if (c->o.playouts > 0) {
-        search_opts_t so = c->o.search;
-        search_result_t sr;
-        so.playouts = c->o.playouts;
-        so.seed = aux ^ 0x73656172636800ULL;
-        if (search_run(g, color, probs, &so, &sr) == 0 && sr.best != VERTEX_PASS) best = sr.best;
+        const search_result_t *sr = learned_search(c, g, color, base, c->o.uniform_prior ? NULL : probs);
+        if (sr->best != VERTEX_PASS) best = sr->best;
         /* the opponent passed and no move wins even SEARCH_HOPELESS of the playouts: playing
          * on only fills the board (the search never passes by itself) */
-        if (opp_passed && sr.winrate < SEARCH_HOPELESS) return 0;
+        if (opp_passed && sr->winrate < SEARCH_HOPELESS) return 0;
     }
     if (c->o.playouts == 0 && probs[POLICY_PASS_INDEX] > probs[best]) {
         /* the model would pass: first capture dead stones; pass only when nothing is left to
@@ -830,7 +844,21 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
         s[n++] = (scored_t){VERTEX_PASS, 1.0f / (float)(m + 1)};
     } else {
         float probs[POLICY_MOVES];
-        if (learned_probs(c, g, color, c->o.seed, probs)) return 0;
+        if (c->o.uniform_prior && c->o.playouts > 0) {
+            for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 1.0f / POLICY_MOVES;
+        } else if (learned_probs(c, g, color, c->o.seed, probs)) {
+            return 0;
+        }
+        if (c->o.playouts > 0) {
+            /* the search's root children, most visited first, with their win rates */
+            const search_result_t *sr = learned_search(c, g, color, c->o.seed, c->o.uniform_prior ? NULL : probs);
+            int k = 0;
+            while (k < sr->n_children && k < max && sr->children[k].visits > 0) k++;
+            for (int i = 0; i < k; i++)
+                out[i] = (player_candidate_t){sr->children[i].point, probs[sr->children[i].point],
+                                              sr->children[i].winrate, sr->children[i].visits};
+            if (k > 0) return k;
+        }
         for (int p = 0; p < np; p++)
             if (candidate_ok(g, color, p)) s[n++] = (scored_t){p, probs[p]};
         s[n++] = (scored_t){VERTEX_PASS, probs[POLICY_PASS_INDEX]};
@@ -841,6 +869,7 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
         out[i].point = s[i].point;
         out[i].prior = s[i].prior;
         out[i].winrate = 0.5f;
+        out[i].visits = 0;
     }
     return k;
 }
@@ -850,6 +879,7 @@ static void learned_seed(player_t *self, uint64_t seed)
     learned_ctx_t *c = self->ctx;
     c->o.seed = seed;
     c->cache_valid = false;
+    c->search_valid = false;
 }
 
 static void learned_free(player_t *self)
@@ -904,6 +934,7 @@ int policy_player_set_playouts(player_t *pl, int playouts)
     if (!policy_player_policy(pl)) return -1;
     learned_ctx_t *c = pl->ctx;
     c->o.playouts = playouts < 0 ? 0 : playouts;
+    c->search_valid = false;
     return 0;
 }
 

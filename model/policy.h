@@ -203,7 +203,9 @@ void policy_player_opts_default(policy_player_opts_t *o);
  *   - resignation as in opts (off by default);
  *   - boards other than policy_board_size(): a random candidate (warned once on stderr);
  *   - analyze: every candidate and the pass with its raw probability (sum <= 1), sorted,
- *     winrate 0.5 (the networks have no value head). */
+ *     winrate 0.5 (the networks have no value head); with playouts > 0, the search's root
+ *     children that got visits, most visited first, with their visits and win rates (the
+ *     search genmove runs for the same position and seed, computed once). */
 player_t *policy_player_new(policy_t *p, const policy_player_opts_t *o);
 
 /* Changes the rollouts per move (clamped to 1..the policy's max_rollouts). Returns -1 when

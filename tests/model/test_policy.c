@@ -201,6 +201,23 @@ START_TEST(test_search_player)
         r2->free(r2);
     }
     ck_assert_msg(wins == 2, "the search player won %d of 2 games against random play", wins);
+    /* analysis shows the search: visited children, most visited first, the first one the move
+     * genmove plays there */
+    game_t g = {0};
+    game_init(&g, 9, 7.0f);
+    ck_assert_int_eq(game_play(&g, STONE_BLACK, 40), MOVE_OK);
+    player_candidate_t cand[BOARD_POINTS + 1];
+    int n = a->analyze(a, &g, STONE_WHITE, cand, BOARD_POINTS + 1), sum = 0, p = VERTEX_NONE;
+    ck_assert_int_gt(n, 1);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_gt(cand[i].visits, 0);
+        if (i) ck_assert_int_ge(cand[i - 1].visits, cand[i].visits);
+        sum += cand[i].visits;
+    }
+    ck_assert_int_eq(sum, 300);
+    ck_assert_int_eq(a->genmove(a, &g, STONE_WHITE, GENMOVE_NORMAL, &p), 0);
+    ck_assert_int_eq(p, cand[0].point);
+    game_free(&g);
     a->free(a);
     b->free(b);
 }
