@@ -1,5 +1,6 @@
-/* playout.c: Monte Carlo playouts (policy in playout.h). No global state: the rng is the
- * caller's, so a playout is a function of its start and the rng's state. */
+/* playout.c: Monte Carlo playouts (policy in playout.h). The rng is the caller's, so a
+ * playout is a function of its start and the rng's state. The only global state is the 3x3
+ * pattern table, a constant built once (playout_patterns_init). */
 #include "engine/playout.h"
 
 #include <string.h>
@@ -67,6 +68,99 @@ static int classify(const playout_t *po, stone_t c, int p, int *sz)
     return 2;
 }
 
+/* ---- 3x3 patterns (step 1c) ----
+ * The MoGo patterns (Gelly, Wang, Munos, Teytaud 2006, "Modification of UCT with patterns in
+ * Monte-Carlo Go", fig. 2-5) as listed by Pachi, written with the candidate move at the
+ * centre: X and O are the two colours (a pattern matches with the colours either way round,
+ * in any of the 8 orientations), '.' empty, '#' off the board, 'x' not X, 'o' not O (off
+ * the board included), '?' anything. */
+static const char *const patterns[] = {
+    "XOX" "..." "???",   /* hane: enclosing hane */
+    "XO." "..." "?.?",   /* hane: non-cutting hane */
+    "XO?" "X.." "x.?",   /* hane: magari */
+    "XOO" "..." "?.?",   /* hane: thin hane */
+    ".O." "X.." "...",   /* katatsuke or diagonal attachment */
+    "XO?" "O.o" "?o?",   /* cut1: unprotected cut */
+    "XO?" "O.X" "???",   /* cut1: peeped cut */
+    "?X?" "O.O" "ooo",   /* cut2 */
+    "OX?" "o.O" "???",   /* cut keima */
+    "X.?" "O.?" "##?",   /* side: chase */
+    "OX?" "X.O" "###",   /* side: block side cut */
+    "?X?" "x.O" "###",   /* side: block side connection */
+    "?XO" "x.x" "###",   /* side: sagari */
+    "?OX" "X.O" "###",   /* side: cut */
+};
+
+/* The 8 neighbours of a centre in a fixed order (row-major 3x3 without the centre); a
+ * neighbourhood code has 2 bits per neighbour: 0 empty, 1 black, 2 white, 3 off the board. */
+static const int nb_dr[8] = {-1, -1, -1, 0, 0, 1, 1, 1}, nb_dc[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
+
+static uint8_t pattern_table[1 << 16];   /* 1: some pattern matches the code */
+static bool pattern_table_ready;
+
+static bool cell_matches(char pat, int v)
+{
+    switch (pat) {
+    case '?': return true;
+    case '.': return v == 0;
+    case 'X': return v == 1;
+    case 'O': return v == 2;
+    case 'x': return v != 1;
+    case 'o': return v != 2;
+    case '#': return v == 3;
+    default: return false;
+    }
+}
+
+static void build_pattern_table(void)
+{
+    /* every orientation of every pattern, both colourings, as 8 cell characters in nb order */
+    enum { N_PAT = sizeof patterns / sizeof patterns[0] };
+    static char var[N_PAT * 16][8];
+    int nv = 0;
+    for (int i = 0; i < N_PAT; i++)
+        for (int s = 0; s < 8; s++)
+            for (int swap = 0; swap < 2; swap++) {
+                for (int k = 0; k < 8; k++) {
+                    int r = nb_dr[k], c = nb_dc[k], rr = r, cc = c;
+                    if (s & 1) rr = -rr;         /* flip rows */
+                    if (s & 2) cc = -cc;         /* flip columns */
+                    if (s & 4) { int t = rr; rr = cc; cc = t; }  /* transpose */
+                    char ch = patterns[i][(rr + 1) * 3 + (cc + 1)];
+                    if (swap) ch = ch == 'X' ? 'O' : ch == 'O' ? 'X' : ch == 'x' ? 'o' : ch == 'o' ? 'x' : ch;
+                    var[nv][k] = ch;
+                }
+                nv++;
+            }
+    for (int code = 0; code < (1 << 16); code++) {
+        uint8_t m = 0;
+        for (int v = 0; v < nv && !m; v++) {
+            int k = 0;
+            while (k < 8 && cell_matches(var[v][k], (code >> (2 * k)) & 3)) k++;
+            m = k == 8;
+        }
+        pattern_table[code] = m;
+    }
+    pattern_table_ready = true;
+}
+
+void playout_patterns_init(void)
+{
+    if (!pattern_table_ready) build_pattern_table();
+}
+
+bool playout_pattern_at(const board_t *b, int p)
+{
+    int size = b->size, r = p / size, c = p - r * size, code = 0;
+    if (!pattern_table_ready) build_pattern_table();
+    for (int k = 0; k < 8; k++) {
+        int rr = r + nb_dr[k], cc = c + nb_dc[k];
+        int v = rr < 0 || cc < 0 || rr >= size || cc >= size ? 3 : b->stones[rr * size + cc];
+        code |= v << (2 * k);
+    }
+    return pattern_table[code];
+}
+
 bool playout_ok(const playout_t *po, stone_t c, int p)
 {
     int sz = 0;
@@ -120,9 +214,19 @@ void playout_start(playout_t *po, const board_t *b, int ko, const int *atari0, i
     po->atari0 = atari0;
     po->n_atari0 = atari0 ? n_atari0 : 0;
     po->escape = false;
+    po->patterns = false;
     memset(po->first_color, 0, (size_t)np);
     for (int p = 0; p < np; p++)
         if (b->stones[p] == STONE_EMPTY) add_empty(po, p);
+}
+
+/* True when c at p captures nothing and leaves its group with one liberty. */
+static bool self_atari(const playout_t *po, stone_t c, int p)
+{
+    board_t t = po->b;
+    int n_cap = 0;
+    if (board_play(&t, c, p, NULL, &n_cap) != MOVE_OK) return true;
+    return n_cap == 0 && group_libs_upto(&t, p, 2, NULL) < 2;
 }
 
 int playout_move(playout_t *po, stone_t c, rng_t *rng)
@@ -162,6 +266,17 @@ int playout_move(playout_t *po, stone_t c, rng_t *rng)
             board_play(&t, c, lib, NULL, NULL);
             if (group_libs_upto(&t, lib, 2, NULL) >= 2) return lib;
         }
+    }
+    /* Patterns: an empty point next to the last move that matches one of them and is
+     * neither illegal nor a self-atari, chosen at random among those. */
+    if (po->patterns && po->last[0] >= 0) {
+        int size = po->b.size, r = po->last[0] / size, col = po->last[0] % size, hits[8], nh = 0;
+        for (int k = 0; k < 8; k++) {
+            int rr = r + nb_dr[k], cc = col + nb_dc[k], q = rr * size + cc, sz = 0;
+            if (rr < 0 || cc < 0 || rr >= size || cc >= size || po->b.stones[q] != STONE_EMPTY) continue;
+            if (playout_pattern_at(&po->b, q) && classify(po, c, q, &sz) == 1 && !self_atari(po, c, q)) hits[nh++] = q;
+        }
+        if (nh) return hits[rng_below(rng, (uint32_t)nh)];
     }
     memcpy(cand, po->empty, sizeof(int) * (size_t)n);
     while (n > 0) {

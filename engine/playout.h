@@ -8,6 +8,9 @@
  *   1b. with `escape` set (the search's playouts; the dead-stone estimate keeps it off): if
  *      a group of c's next to the opponent's last move is in atari, c extends at its liberty
  *      when that leaves the group at least 2 liberties;
+ *   1c. with `patterns` set (the search's playouts): an empty point next to the last move
+ *      that matches one of the MoGo 3x3 patterns (playout.c: hane, cuts, edge moves) and is
+ *      legal and not a self-atari, at random among those;
  *   2. otherwise a uniformly random move among the empty points that is legal (simple ko)
  *      and does not fill c's own true eye (board_is_eye);
  *   3. a self-atari of c's own group of 2+ stones that captures nothing is only played when
@@ -36,6 +39,7 @@ typedef struct {
     const int *atari0;  /* one stone of every chain in atari in the start position */
     int n_atari0;
     bool escape;  /* policy step 1b (playout_start clears it) */
+    bool patterns;  /* policy step 1c (playout_start clears it) */
     uint8_t first_color[BOARD_POINTS]; /* colour that first played at p since the start, 0: none */
     int first_ply[BOARD_POINTS];       /* its move number (0 = the first move after the start) */
 } playout_t;
@@ -72,6 +76,12 @@ void playout_play(playout_t *po, stone_t c, int p);
 /* Plays the policy from the current state, c first, until two passes in a row (counting
  * `passes` already made) or max_moves more moves. */
 void playout_finish(playout_t *po, stone_t c, int passes, int max_moves, rng_t *rng);
+
+/* True when the 3x3 neighbourhood of p matches a playout pattern (step 1c). The pattern
+ * table is built on first use; playout_patterns_init builds it up front (call it before
+ * threads use the patterns). */
+bool playout_pattern_at(const board_t *b, int p);
+void playout_patterns_init(void);
 
 /* The only liberty of the group at p0, or -1 if it has none or several. */
 int playout_single_liberty(const board_t *b, int p0);

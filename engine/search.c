@@ -39,6 +39,7 @@ void search_opts_default(search_opts_t *o)
     o->rave_k = 1000.0f;
     o->expand_after = 2;
     o->escape = true;
+    o->patterns = true;
     o->seed = 1;
 }
 
@@ -162,6 +163,7 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
     for (int s = 0; s < sims; s++) {
         playout_start(&po, b, -1, atari0, n_atari0);
         po.escape = o->escape;
+        po.patterns = o->patterns;
         stone_t c = color;
         int depth = 0, node = root;
         while (depth < MAX_DEPTH && t.nodes[node].n_edges > 0) {

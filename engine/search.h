@@ -35,11 +35,12 @@ typedef struct {
     float rave_k;         /* RAVE equivalence parameter (visits where beta = 1/2 is sqrt(k/(3n+k))) */
     int expand_after;     /* a child joins the tree on this visit (>= 1) */
     bool escape;          /* playouts extend groups put in atari (playout.h step 1b) */
+    bool patterns;        /* playouts play 3x3 pattern moves next to the last move (step 1c) */
     uint64_t seed;
 } search_opts_t;
 
 /* Defaults (measured in docs: search.c's header): 4000 playouts, prior_c 1, rave_k 1000,
- * expand_after 2, escape on, seed 1. */
+ * expand_after 2, escape and patterns on, seed 1. */
 void search_opts_default(search_opts_t *o);
 
 typedef struct {

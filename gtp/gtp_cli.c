@@ -34,7 +34,7 @@ typedef struct {
     bool codes_from_frame;
     int playouts;
     float prior_c, rave_k;
-    bool uniform_prior, no_escape;
+    bool uniform_prior, no_escape, no_patterns;
 } player_opts_t;
 
 typedef struct {
@@ -88,6 +88,7 @@ static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen
     po.search.prior_c = o->prior_c;
     po.search.rave_k = o->rave_k;
     po.search.escape = !o->no_escape;
+    po.search.patterns = !o->no_patterns;
     po.uniform_prior = o->uniform_prior;
     return policy_player_new(pol, &po);
 }
@@ -153,6 +154,7 @@ static void usage(FILE *f)
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"
             "  --no-escape     playouts do not extend groups put in atari (ablation)\n"
+            "  --no-patterns   playouts do not play the 3x3 pattern moves (ablation)\n"
             "\n"
             "Examples:\n"
             "  videogo gtp                          # for Sabaki / GoGui: command `videogo`, arguments `gtp`\n"
@@ -178,7 +180,7 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -201,6 +203,7 @@ int cmd_gtp(int argc, char **argv)
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
         {"rave-k", required_argument, NULL, OPT_RAVE_K},
         {"no-escape", no_argument, NULL, OPT_NO_ESCAPE},
+        {"no-patterns", no_argument, NULL, OPT_NO_PATTERNS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -316,6 +319,9 @@ int cmd_gtp(int argc, char **argv)
         }
         case OPT_NO_ESCAPE:
             popts.no_escape = true;
+            break;
+        case OPT_NO_PATTERNS:
+            popts.no_patterns = true;
             break;
         case OPT_UNIFORM:
             popts.uniform_prior = true;

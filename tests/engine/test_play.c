@@ -11,6 +11,7 @@
  *   stone marked dead is removable: with the owner passing, the random player in
  *   cleanup mode captures all of them.
  * - The estimator is deterministic for a given seed.
+ * - The playouts' 3x3 patterns match in every orientation and colouring, not on own shape.
  * - The tree search (engine/search.h): captures and saves a group in atari, root visits
  *   add up and children are candidates, the prior orders the first visits, own eyes and a
  *   superko retake are never candidates, and it beats the random player.
@@ -23,6 +24,7 @@
 
 #include "engine/deadstones.h"
 #include "engine/player.h"
+#include "engine/playout.h"
 #include "engine/search.h"
 #include "engine/sgf.h"
 #include "engine/util.h"
@@ -454,6 +456,53 @@ START_TEST(test_search_beats_random)
 }
 END_TEST
 
+/* The playout patterns: a cut (cut1, "XO? / O.o / ?o?") matches in every orientation and
+ * with the colours swapped; the same point with the cutting stones gone, an empty board
+ * and a one-sided shape do not; the edge patterns need the edge. */
+START_TEST(test_playout_patterns)
+{
+    board_t b;
+    board_init(&b, 9);
+    ck_assert(!playout_pattern_at(&b, 40));
+    /* around E5 (row 4, col 4): X at D6, O at E6 and D5 */
+    int x = 3 * 9 + 3, o1 = 3 * 9 + 4, o2 = 4 * 9 + 3;
+    board_set(&b, x, STONE_BLACK);
+    ck_assert(!playout_pattern_at(&b, 40));
+    board_set(&b, o1, STONE_WHITE);
+    board_set(&b, o2, STONE_WHITE);
+    ck_assert(playout_pattern_at(&b, 40));
+    /* the 8 orientations: mirror the shape through the centre */
+    for (int s = 0; s < 8; s++) {
+        board_t m;
+        board_init(&m, 9);
+        int pts[3] = {x, o1, o2};
+        stone_t col[3] = {STONE_BLACK, STONE_WHITE, STONE_WHITE};
+        for (int i = 0; i < 3; i++) {
+            int r = pts[i] / 9 - 4, c = pts[i] % 9 - 4;
+            if (s & 1) r = -r;
+            if (s & 2) c = -c;
+            if (s & 4) { int t2 = r; r = c; c = t2; }
+            board_set(&m, (r + 4) * 9 + c + 4, s & 1 ? stone_other(col[i]) : col[i]);
+        }
+        ck_assert_msg(playout_pattern_at(&m, 40), "orientation %d", s);
+    }
+    /* side pattern "block side cut" (OX? / X.O / ###) at the bottom edge, centre E1 */
+    board_init(&b, 9);
+    int e1 = 8 * 9 + 4;
+    board_set(&b, 7 * 9 + 3, STONE_WHITE);
+    board_set(&b, 7 * 9 + 4, STONE_BLACK);
+    board_set(&b, 8 * 9 + 3, STONE_BLACK);
+    board_set(&b, 8 * 9 + 5, STONE_WHITE);
+    ck_assert(playout_pattern_at(&b, e1));
+    /* every neighbour one colour (no pattern lacks the other colour): no match */
+    board_t own;
+    board_init(&own, 9);
+    for (int k = 0; k < 9; k++)
+        if (k != 4) board_set(&own, (3 + k / 3) * 9 + 3 + k % 3, STONE_BLACK);
+    ck_assert(!playout_pattern_at(&own, 40));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("play");
@@ -466,6 +515,7 @@ int main(void)
         {"cleanup", test_cleanup_attacks_dead_stones},
         {"sizes", test_estimate_sizes},
         {"katago", test_katago_end_positions},
+        {"playout-patterns", test_playout_patterns},
         {"search-tactics", test_search_tactics},
         {"search-accounting", test_search_accounting},
         {"search-prior-eyes-ko", test_search_prior_eyes_ko},
