@@ -147,9 +147,9 @@ static void usage(FILE *f)
             "                  2 when the other core is busy, measured with videogo bench genmove)\n"
             "  --resign-below P  resign when behind by more than P points (area score with the\n"
             "                  estimated dead stones removed) after move 30 (default: never)\n"
-            "  --playouts N    choose each move by a Monte Carlo tree search (UCT + RAVE, N playouts)\n"
-            "                  with the networks' distribution as its root prior (default 0: no search,\n"
-            "                  the networks' top move, as in the paper)\n"
+            "  --playouts N    playouts of the Monte Carlo tree search (UCT + RAVE) that chooses each\n"
+            "                  move with the networks' distribution as its root prior (default %d,\n"
+            "                  about 0.5 s a move); 0: no search, the networks' top move, as in the paper\n"
             "  --prior-c C     weight of that prior in the search (default 1)\n"
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"
@@ -163,7 +163,7 @@ static void usage(FILE *f)
             "      -size 9 -komi 7 -games 10 -alternate -auto -sgffile run\n"
             "  videogo gtp --player random --regress tests/data/gtp/*.tst\n",
             POLICY_TOKENIZER_FILE, POLICY_AR_FILE, POLICY_IDM_FILE, POLICY_LDM_FILE, POLICY_WEIGHTS_ENV,
-            policy_default_weights_dir(), POLICY_MAX_ROLLOUTS, POLICY_DEFAULT_ROLLOUTS);
+            policy_default_weights_dir(), POLICY_MAX_ROLLOUTS, POLICY_DEFAULT_ROLLOUTS, POLICY_GTP_PLAYOUTS);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -217,7 +217,7 @@ int cmd_gtp(int argc, char **argv)
     player_opts_t popts = {.seed = splitmix64((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32)),
                            .rollouts = POLICY_DEFAULT_ROLLOUTS,
                            .temperature = 1.0f,
-                           .playouts = 0,
+                           .playouts = POLICY_GTP_PLAYOUTS,
                            .prior_c = 1.0f,
                            .rave_k = 1000.0f};
     bool seeded = false, regress = false, player_named = false, weights_named = false;

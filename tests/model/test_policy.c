@@ -193,7 +193,12 @@ START_TEST(test_search_player)
         ck_assert_msg(game_over(&ga), "search game (colours %d) did not end in %d moves", colors, na);
         ck_assert_int_eq(na, nb);
         for (int i = 0; i < na; i++) ck_assert_int_eq(ma[i], mb[i]);
-        float s = game_score(&ga, NULL);
+        /* scored as the match runner does: the estimated dead stones removed (the player
+         * passes once the opponent passed and it wins that way) */
+        uint8_t st[BOARD_POINTS], dead[BOARD_POINTS];
+        deadstones_estimate(&ga.board, STONE_BLACK, 1, st);
+        for (int p = 0; p < 81; p++) dead[p] = st[p] == STATUS_DEAD;
+        float s = game_score(&ga, dead);
         wins += colors == STONE_BLACK ? s > 0 : s < 0;
         game_free(&ga);
         game_free(&gb);
@@ -654,7 +659,7 @@ START_TEST(test_cli)
     /* the learned player from a folder, both colours, kgs-genmove_cleanup and analysis */
     rc = sh(buf, sizeof buf,
             "printf 'version\\ngenmove b\\ngenmove w\\nkgs-genmove_cleanup b\\nkata-analyze w 0\\nquit\\n' | "
-            "%s gtp --weights-dir %s --rollouts 2 --seed 3 2>/dev/null", bin, dir5);
+            "%s gtp --weights-dir %s --rollouts 2 --seed 3 --playouts 300 2>/dev/null", bin, dir5);
     ck_assert_msg(rc == 0 && strstr(buf, "(player learned)") && strstr(buf, "info move ") && !strstr(buf, "?"), "%s",
                   buf);
 }
@@ -674,7 +679,7 @@ START_TEST(test_match_gnugo)
     }
     char buf[8192];
     int rc = sh(buf, sizeof buf,
-                "%s match --black '%s gtp --weights-dir %s --rollouts 2 --seed 1' --white '%s --mode gtp --level 1 "
+                "%s match --black '%s gtp --weights-dir %s --rollouts 2 --seed 1 --playouts 500' --white '%s --mode gtp --level 1 "
                 "--chinese-rules' --games 1 --db %s/match.db 2>&1",
                 bin, bin, dir5, gnugo, tmpdir);
     ck_assert_msg(rc == 0 && strstr(buf, "by passes") && strstr(buf, "1 of 1 games recorded"), "rc %d: %s", rc, buf);

@@ -199,8 +199,10 @@ async function randomSession() {
 }
 
 // The learned player from a weights folder, driven as Sabaki drives an engine.
-async function learnedSession(dir, label, full) {
-  const args = ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7']
+// playouts 0: the networks' distribution alone; > 0: the tree search with it as prior (the
+// default of `videogo gtp`), whose analysis lists visited moves, most visited first.
+async function learnedSession(dir, label, full, playouts) {
+  const args = ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7', '--playouts', String(playouts)]
   const {controller, send, stderr, answers} = await startEngine(args, 60000, `${label}: `)
   const [name, version, protocol, list] = answers
   assert.strictEqual(name.content, 'videogo')
@@ -225,7 +227,14 @@ async function learnedSession(dir, label, full) {
   const priors = kata[0]
   const sum = priors.reduce((a, p) => a + p.prior, 0)
   assert.ok(sum <= 1.0001 && sum > 0, `${label}: priors sum to ${sum}`)
-  for (let i = 1; i < priors.length; i++) assert.ok(priors[i].prior <= priors[i - 1].prior + 1e-6, `${label}: unsorted`)
+  for (let i = 1; i < priors.length; i++) {
+    if (playouts > 0) assert.ok(priors[i].visits <= priors[i - 1].visits, `${label}: visits unsorted`)
+    else assert.ok(priors[i].prior <= priors[i - 1].prior + 1e-6, `${label}: priors unsorted`)
+  }
+  if (playouts > 0) {
+    const visits = priors.reduce((a, p) => a + p.visits, 0)
+    assert.ok(visits > 0 && visits <= playouts, `${label}: ${visits} visits for ${playouts} playouts`)
+  }
   for (const p of priors) assert.ok(!occupied.has(p.move), `${label}: occupied ${p.move} analysed`)
   assert.ok(kata.length >= 2)
 
@@ -270,7 +279,7 @@ async function learnedSession(dir, label, full) {
 
   await withTimeout(controller.stop(3000), 5000, `${label}: quit`)
   assert.ok(!stderr.some(l => /error|assert|illegal/i.test(l)), `${label}: engine stderr: ${stderr.join('\n')}`)
-  console.log(`ok: learned player (${label}): start-up, replay, kata/lz-analyze, genmove B and W${full ? ', genmove_analyze, imagined gfx and PNG' : ''}, quit`)
+  console.log(`ok: learned player (${label}, --playouts ${playouts}): start-up, replay, kata/lz-analyze, genmove B and W${full ? ', genmove_analyze, imagined gfx and PNG' : ''}, quit`)
 }
 
 async function main() {
@@ -280,7 +289,8 @@ async function main() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'videogo-tiny-'))
     try {
       execFileSync(tool, [dir, '5', '1'])
-      await learnedSession(dir, 'tiny random networks', true)
+      await learnedSession(dir, 'tiny random networks', true, 0)
+      await learnedSession(dir, 'tiny random networks + search', false, 500)
     } finally {
       fs.rmSync(dir, {recursive: true, force: true})
     }
@@ -289,7 +299,7 @@ async function main() {
   }
   const shipped = path.join(process.env.VIDEOGO_SRC || path.join(__dirname, '..', '..'), 'weights')
   if (['tokenizer-9x9.gguf', 'ar-9x9.gguf', 'idm-9x9.gguf'].every(f => fs.existsSync(path.join(shipped, f))))
-    await learnedSession(shipped, 'shipped weights', false)
+    await learnedSession(shipped, 'shipped weights + search', false, 2000)
   else console.log(`learned player with the shipped weights: skipped (not all of ${shipped}/{tokenizer,ar,idm}-9x9.gguf exist yet)`)
 }
 
