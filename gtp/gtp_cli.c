@@ -149,7 +149,7 @@ static void usage(FILE *f)
             "                  estimated dead stones removed) after move 30 (default: never)\n"
             "  --playouts N    playouts of the Monte Carlo tree search (UCT + RAVE) that chooses each\n"
             "                  move with the networks' distribution as its root prior (default %d,\n"
-            "                  about 0.5 s a move); 0: no search, the networks' top move, as in the paper\n"
+            "                  about 1 s a move); 0: no search, the networks' top move, as in the paper\n"
             "  --prior-c C     weight of that prior in the search (default 1)\n"
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"

@@ -47,7 +47,7 @@
 #define POLICY_DEFAULT_ROLLOUTS 8
 #define POLICY_PAPER_RETRIES 10  /* paper mode: fresh rollouts after an illegal move */
 #define POLICY_GTP_PLAYOUTS 16000 /* `videogo gtp`'s search playouts per move (weights/README.md:
-                                     about 0.5 s a move on the 2-core VM) */
+                                     p50 1.1 s a move on the 2-core VM) */
 #define POLICY_PATH_MAX 4096
 
 /* Default file names inside a weights directory. */
