@@ -926,6 +926,7 @@ int policy_player_set_rollouts(player_t *pl, int k)
     learned_ctx_t *c = pl->ctx;
     c->o.rollouts = k < 1 ? 1 : k > pol->K ? pol->K : k;
     c->cache_valid = false;
+    c->search_valid = false;   /* its prior came from the old K */
     return 0;
 }
 
