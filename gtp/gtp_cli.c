@@ -394,8 +394,12 @@ int cmd_gtp(int argc, char **argv)
             fprintf(stderr, "videogo gtp: %s\n", err);
             return 1;
         }
-        if (policy_player_policy(p))
+        if (policy_player_policy(p)) {
             fprintf(stderr, "videogo gtp: learned player: %s\n", policy_describe(policy_player_policy(p)));
+            if (popts.playouts > 0)
+                fprintf(stderr, "videogo gtp: moves by the tree search, %d playouts, %s prior (--playouts 0: the "
+                                "networks alone)\n", popts.playouts, popts.uniform_prior ? "uniform" : "the networks'");
+        }
         gtp_t *ctx = gtp_new(&cfg, p);
         if (!ctx) {
             fprintf(stderr, "videogo gtp: could not start the engine (board size %d)\n", cfg.size);
