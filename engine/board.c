@@ -28,17 +28,7 @@ typedef struct {
 static inline bool ps_has(const pointset_t *s, int p) { return (s->w[p >> 6] >> (p & 63)) & 1; }
 static inline void ps_add(pointset_t *s, int p) { s->w[p >> 6] |= 1ULL << (p & 63); }
 
-static inline int nbrs(int size, int p, int nb[4])
-{
-    int n = 0, r = p / size, c = p - r * size;
-    if (r > 0) nb[n++] = p - size;
-    if (c > 0) nb[n++] = p - 1;
-    if (c < size - 1) nb[n++] = p + 1;
-    if (r < size - 1) nb[n++] = p + size;
-    return n;
-}
-
-int board_neighbors(const board_t *b, int p, int nb[4]) { return nbrs(b->size, p, nb); }
+int board_neighbors(const board_t *b, int p, int nb[4]) { return board_neighbors_at(b->size, p, nb); }
 
 int board_init(board_t *b, int size)
 {
@@ -72,7 +62,7 @@ static bool has_liberty_except(const board_t *b, int p0, int except)
     stack[sp++] = p0;
     ps_add(&seen, p0);
     while (sp) {
-        int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+        int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
         for (int i = 0; i < k; i++) {
             int q = nb[i];
             uint8_t s = b->stones[q];
@@ -97,7 +87,7 @@ static int capture_if_dead(board_t *b, int p0, int *out)
     members[n++] = p0;
     ps_add(&seen, p0);
     for (int i = 0; i < n; i++) {
-        int nb[4], k = nbrs(size, members[i], nb);
+        int nb[4], k = board_neighbors_at(size, members[i], nb);
         for (int j = 0; j < k; j++) {
             int q = nb[j];
             uint8_t s = b->stones[q];
@@ -122,7 +112,7 @@ move_result_t board_check(const board_t *b, stone_t color, int p)
     if (p == VERTEX_PASS) return MOVE_OK;
     if (p < 0 || p >= board_points(b)) return MOVE_OFF_BOARD;
     if (b->stones[p] != STONE_EMPTY) return MOVE_OCCUPIED;
-    int nb[4], k = nbrs(b->size, p, nb);
+    int nb[4], k = board_neighbors_at(b->size, p, nb);
     for (int i = 0; i < k; i++)
         if (b->stones[nb[i]] == STONE_EMPTY) return MOVE_OK;
     for (int i = 0; i < k; i++) {
@@ -145,7 +135,7 @@ move_result_t board_play(board_t *b, stone_t color, int p, int *captured, int *n
     if (p < 0 || p >= board_points(b)) return MOVE_OFF_BOARD;
     if (b->stones[p] != STONE_EMPTY) return MOVE_OCCUPIED;
 
-    int nb[4], k = nbrs(b->size, p, nb);
+    int nb[4], k = board_neighbors_at(b->size, p, nb);
     bool empty_nb = false;
     uint8_t opp = (uint8_t)stone_other(color);
     b->stones[p] = (uint8_t)color;
@@ -178,7 +168,7 @@ int board_group(const board_t *b, int p0, int *out, int *libs)
     members[n++] = p0;
     ps_add(&seen, p0);
     for (int i = 0; i < n; i++) {
-        int nb[4], k = nbrs(size, members[i], nb);
+        int nb[4], k = board_neighbors_at(size, members[i], nb);
         for (int j = 0; j < k; j++) {
             int q = nb[j];
             uint8_t s = b->stones[q];
@@ -202,7 +192,7 @@ bool board_is_eye(const board_t *b, int p, stone_t color)
     int size = b->size;
     if (p < 0 || p >= board_points(b) || b->stones[p] != STONE_EMPTY) return false;
     if (color != STONE_BLACK && color != STONE_WHITE) return false;
-    int nb[4], k = nbrs(size, p, nb);
+    int nb[4], k = board_neighbors_at(size, p, nb);
     for (int i = 0; i < k; i++)
         if (b->stones[nb[i]] != color) return false;
     int r = p / size, c = p % size, off = 0, bad = 0;
@@ -232,7 +222,7 @@ int board_area(const board_t *b, const uint8_t *dead, uint8_t *owner_out)
         stack[sp++] = p0;
         ps_add(&seen, p0);
         while (sp) {
-            int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+            int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
             region[n++] = p;
             for (int i = 0; i < k; i++) {
                 int q = nb[i];

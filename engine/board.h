@@ -51,7 +51,19 @@ int board_init(board_t *b, int size);
 static inline stone_t board_at(const board_t *b, int p) { return (stone_t)b->stones[p]; }
 static inline int board_points(const board_t *b) { return b->size * b->size; }
 
-/* Neighbours of p written to nb[4]; returns their count (2..4). */
+/* Neighbours of p on a size x size board (up, left, right, down) written to nb[4]; returns
+ * their count (2..4). The inline form for the hot loops (playouts, dead stones). */
+static inline int board_neighbors_at(int size, int p, int nb[4])
+{
+    int n = 0, r = p / size, c = p - r * size;
+    if (r > 0) nb[n++] = p - size;
+    if (c > 0) nb[n++] = p - 1;
+    if (c < size - 1) nb[n++] = p + 1;
+    if (r < size - 1) nb[n++] = p + size;
+    return n;
+}
+
+/* board_neighbors_at for b's size. */
 int board_neighbors(const board_t *b, int p, int nb[4]);
 
 /* Checks occupied / suicide / off-board (no superko). VERTEX_PASS is always legal. */

@@ -67,7 +67,6 @@ static int deadstones_playouts(int size)
     return 96;
 }
 
-static inline int nbrs(int size, int p, int nb[4]) { return playout_nbrs(size, p, nb); }
 
 /* ---- chains and Benson's pass-alive test ---- */
 
@@ -82,7 +81,7 @@ static int label_chains(const board_t *b, int *chain)
         chain[p0] = n;
         stack[sp++] = p0;
         while (sp) {
-            int p = stack[--sp], nb[4], k = nbrs(b->size, p, nb);
+            int p = stack[--sp], nb[4], k = board_neighbors_at(b->size, p, nb);
             for (int i = 0; i < k; i++)
                 if (b->stones[nb[i]] == b->stones[p0] && chain[nb[i]] < 0) {
                     chain[nb[i]] = n;
@@ -115,7 +114,7 @@ static void benson(const board_t *b, stone_t c, const int *chain, int n_chains, 
         region[p0] = r;
         stack[sp++] = p0;
         while (sp) {
-            int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+            int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
             if (b->stones[p] == STONE_EMPTY) {
                 /* chains adjacent to this empty point */
                 int adj[4], na = 0;
@@ -171,7 +170,7 @@ static void benson(const board_t *b, stone_t c, const int *chain, int n_chains, 
         for (int p = 0; p < np; p++) {
             int r = region[p];
             if (r < 0 || !region_alive[r]) continue;
-            int nb[4], k = nbrs(size, p, nb);
+            int nb[4], k = board_neighbors_at(size, p, nb);
             for (int i = 0; i < k; i++)
                 if (b->stones[nb[i]] == c && !chain_alive[chain[nb[i]]]) {
                     region_alive[r] = 0;
@@ -207,14 +206,14 @@ static bool unapproachable(const board_t *b, int p0)
     stone_t opp = stone_other((stone_t)b->stones[p0]);
     uint8_t seen[BOARD_POINTS] = {0};
     for (int i = 0; i < n; i++) {
-        int nb[4], k = nbrs(size, members[i], nb);
+        int nb[4], k = board_neighbors_at(size, members[i], nb);
         for (int j = 0; j < k; j++) {
             int q = nb[j];
             if (b->stones[q] != STONE_EMPTY || seen[q]) continue;
             seen[q] = 1;
             /* A lone stone's self-atari does not count: the opponent can first play
              * next to it and then fill safely. Suicide and joining its own chain do. */
-            int qn[4], qk = nbrs(size, q, qn);
+            int qn[4], qk = board_neighbors_at(size, q, qn);
             bool joins = false;
             for (int t = 0; t < qk; t++) joins |= b->stones[qn[t]] == opp;
             if (board_check(b, opp, q) == MOVE_OK && !joins) return false;
@@ -234,7 +233,7 @@ static void static_seki(const board_t *b, const int *chain, uint8_t *seki_chain)
     int np = board_points(b);
     for (int p = 0; p < np; p++) {
         if (b->stones[p] != STONE_EMPTY) continue;
-        int nb[4], k = nbrs(b->size, p, nb), touch = 0, found = 0;
+        int nb[4], k = board_neighbors_at(b->size, p, nb), touch = 0, found = 0;
         bool cand[4] = {false, false, false, false};
         for (int i = 0; i < k; i++) touch |= b->stones[nb[i]];
         if (touch != (STONE_BLACK | STONE_WHITE)) continue;
@@ -276,7 +275,7 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
         /* Seki marks: groups touching an empty point that borders both colours. */
         uint64_t seki[(BOARD_POINTS + 63) / 64] = {0};
         for (int i = 0; i < po.n_empty; i++) {
-            int p = po.empty[i], nb[4], nk = nbrs(size, p, nb), touch = 0;
+            int p = po.empty[i], nb[4], nk = board_neighbors_at(size, p, nb), touch = 0;
             for (int j = 0; j < nk; j++) touch |= po.b.stones[nb[j]];
             if (touch != (STONE_BLACK | STONE_WHITE)) continue;
             for (int j = 0; j < nk; j++) {
@@ -319,7 +318,7 @@ void deadstones_estimate(const board_t *b, stone_t to_move, uint64_t seed, uint8
             comp[p0] = p0;
             stack[sp++] = p0;
             while (sp) {
-                int p = stack[--sp], nb[4], k = nbrs(size, p, nb);
+                int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
                 members[n++] = p;
                 if (b->stones[p] == STONE_EMPTY) {
                     n_empty++;

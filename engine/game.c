@@ -96,6 +96,12 @@ static move_result_t play_checked(game_t *g, stone_t color, int p, move_result_t
     return MOVE_OK;
 }
 
+bool game_candidate(const game_t *g, stone_t color, int p)
+{
+    return p >= 0 && g->board.stones[p] == STONE_EMPTY && !board_is_eye(&g->board, p, color) &&
+           game_check(g, color, p) == MOVE_OK;
+}
+
 move_result_t game_play(game_t *g, stone_t color, int p) { return play_checked(g, color, p, game_check(g, color, p)); }
 
 move_result_t game_play_simple_ko(game_t *g, stone_t color, int p)

@@ -41,6 +41,11 @@ int game_set_size(game_t *g, int size);
  * game, start position included, may repeat after the move). */
 move_result_t game_check(const game_t *g, stone_t color, int p);
 
+/* A move a player may choose: p is an empty point, legal for color (game_check, superko
+ * included) and not color's own true eye (board_is_eye). What the random player, the learned
+ * player and the search's root all offer. */
+bool game_candidate(const game_t *g, stone_t color, int p);
+
 /* Plays (or passes) for `color`, any colour in any order. On MOVE_OK records the move
  * and sets to_move to the other colour; otherwise nothing changes. */
 move_result_t game_play(game_t *g, stone_t color, int p);

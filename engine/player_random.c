@@ -27,12 +27,6 @@ typedef struct {
     rng_t rng;
 } random_ctx_t;
 
-static bool candidate_ok(const game_t *g, stone_t color, int p)
-{
-    return g->board.stones[p] == STONE_EMPTY && !board_is_eye(&g->board, p, color) &&
-           game_check(g, color, p) == MOVE_OK;
-}
-
 /* Uniform choice among candidate moves: scan the empty points in random order. */
 static int random_move(const game_t *g, stone_t color, rng_t *rng)
 {
@@ -42,7 +36,7 @@ static int random_move(const game_t *g, stone_t color, rng_t *rng)
     while (n > 0) {
         int i = (int)rng_below(rng, (uint32_t)n), p = cand[i];
         cand[i] = cand[--n];
-        if (candidate_ok(g, color, p)) return p;
+        if (game_candidate(g, color, p)) return p;
     }
     return VERTEX_PASS;
 }
@@ -63,7 +57,7 @@ static int cleanup_move(const game_t *g, stone_t color, rng_t *rng)
             int q = nb[i];
             if (seen[q] || b->stones[q] != STONE_EMPTY) continue;
             seen[q] = 1;
-            if (!candidate_ok(g, color, q)) continue;
+            if (!game_candidate(g, color, q)) continue;
             board_t t = *b;
             int n_cap = 0, libs = 0;
             board_play(&t, color, q, NULL, &n_cap);
@@ -103,7 +97,7 @@ static int random_analyze(player_t *self, const game_t *g, stone_t color, player
     int moves[BOARD_POINTS], n = 0, np = board_points(&g->board);
     if (color != STONE_BLACK && color != STONE_WHITE) return 0;
     for (int p = 0; p < np; p++)
-        if (candidate_ok(g, color, p)) moves[n++] = p;
+        if (game_candidate(g, color, p)) moves[n++] = p;
     if (n == 0) moves[n++] = VERTEX_PASS;
     int k = n < max ? n : max;
     for (int i = 0; i < k; i++) {

@@ -27,7 +27,7 @@ static int group_libs_upto(const board_t *b, int p0, int want, int *stones)
     stack[sp++] = p0;
     seen[p0 >> 6] |= 1ULL << (p0 & 63);
     while (sp) {
-        int p = stack[--sp], nb[4], k = playout_nbrs(size, p, nb);
+        int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
         n++;
         for (int i = 0; i < k; i++) {
             int q = nb[i];
@@ -53,7 +53,7 @@ static int classify(const playout_t *po, stone_t c, int p, int *sz)
 {
     const board_t *b = &po->b;
     if (p == po->ko || board_is_eye(b, p, c)) return 0;
-    int nb[4], k = playout_nbrs(b->size, p, nb), empties = 0;
+    int nb[4], k = board_neighbors_at(b->size, p, nb), empties = 0;
     for (int i = 0; i < k; i++) empties += b->stones[nb[i]] == STONE_EMPTY;
     if (empties >= 2) return 1;
     if (board_check(b, c, p) != MOVE_OK) return 0;
@@ -175,7 +175,7 @@ int playout_single_liberty(const board_t *b, int p0)
     stack[sp++] = p0;
     seen[p0 >> 6] |= 1ULL << (p0 & 63);
     while (sp) {
-        int p = stack[--sp], nb[4], k = playout_nbrs(size, p, nb);
+        int p = stack[--sp], nb[4], k = board_neighbors_at(size, p, nb);
         for (int i = 0; i < k; i++) {
             int q = nb[i];
             if (b->stones[q] == STONE_EMPTY) {
@@ -223,6 +223,9 @@ void playout_start(playout_t *po, const board_t *b, int ko, const int *atari0, i
 /* True when c at p captures nothing and leaves its group with one liberty. */
 static bool self_atari(const playout_t *po, stone_t c, int p)
 {
+    int nb[4], k = board_neighbors_at(po->b.size, p, nb), empties = 0;
+    for (int i = 0; i < k; i++) empties += po->b.stones[nb[i]] == STONE_EMPTY;
+    if (empties >= 2) return false;   /* two liberties of its own already */
     board_t t = po->b;
     int n_cap = 0;
     if (board_play(&t, c, p, NULL, &n_cap) != MOVE_OK) return true;
@@ -238,7 +241,7 @@ int playout_move(playout_t *po, stone_t c, rng_t *rng)
     for (int j = 0; j < 2; j++) {
         int m = po->last[j];
         if (m < 0) continue;
-        int nb[5], k = playout_nbrs(po->b.size, m, nb);
+        int nb[5], k = board_neighbors_at(po->b.size, m, nb);
         nb[k++] = m;
         for (int i = 0; i < k; i++) {
             if (po->b.stones[nb[i]] != stone_other(c)) continue;
@@ -257,7 +260,7 @@ int playout_move(playout_t *po, stone_t c, rng_t *rng)
     /* Escape: a group of ours next to the opponent's last move in atari extends when that
      * gives it 2+ liberties. */
     if (po->escape && po->last[0] >= 0) {
-        int nb[4], k = playout_nbrs(po->b.size, po->last[0], nb);
+        int nb[4], k = board_neighbors_at(po->b.size, po->last[0], nb);
         for (int i = 0; i < k; i++) {
             if (po->b.stones[nb[i]] != c) continue;
             int lib = playout_single_liberty(&po->b, nb[i]);

@@ -44,17 +44,6 @@ typedef struct {
     int first_ply[BOARD_POINTS];       /* its move number (0 = the first move after the start) */
 } playout_t;
 
-/* Neighbours of p on a size x size board (up, left, right, down); returns the count. */
-static inline int playout_nbrs(int size, int p, int nb[4])
-{
-    int n = 0, r = p / size, c = p - r * size;
-    if (r > 0) nb[n++] = p - size;
-    if (c > 0) nb[n++] = p - 1;
-    if (c < size - 1) nb[n++] = p + 1;
-    if (r < size - 1) nb[n++] = p + size;
-    return n;
-}
-
 /* Writes one stone of every chain of b in atari to out; returns the count. */
 int playout_atari_chains(const board_t *b, int *out);
 

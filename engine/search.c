@@ -141,7 +141,7 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
     int moves[BOARD_POINTS], n = 0;
     float pr[BOARD_POINTS], sum = 0.0f;
     for (int p = 0; p < np; p++)
-        if (b->stones[p] == STONE_EMPTY && !board_is_eye(b, p, color) && game_check(g, color, p) == MOVE_OK) {
+        if (game_candidate(g, color, p)) {
             pr[n] = prior ? (prior[p] > 0.0f ? prior[p] : 0.0f) : 1.0f;
             sum += pr[n];
             moves[n++] = p;

@@ -84,7 +84,7 @@ static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen
     po.rollouts = o->rollouts;
     po.seed = o->seed;
     po.resign_below = o->resign_below;
-    po.playouts = o->playouts;
+    po.search.playouts = o->playouts;
     po.search.prior_c = o->prior_c;
     po.search.rave_k = o->rave_k;
     po.search.escape = !o->no_escape;
@@ -176,6 +176,33 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* optarg of option `name` as an integer in lo..hi into *out; false (with the reason on stderr)
+ * when it is not one. */
+static bool opt_long(const char *name, const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || end == arg || v < lo || v > hi) {
+        fprintf(stderr, "videogo gtp: %s wants an integer in %ld..%ld, got '%s'\n", name, lo, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The same for a number in 0..hi. */
+static bool opt_number(const char *name, const char *arg, double hi, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (*end || end == arg || !(v >= 0 && v <= hi)) {
+        fprintf(stderr, "videogo gtp: %s wants a number in 0..%g, got '%s'\n", name, hi, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
@@ -246,12 +273,8 @@ int cmd_gtp(int argc, char **argv)
             seeded = true;
             break;
         case OPT_SIZE: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < BOARD_MIN || v > BOARD_MAX) {
-                fprintf(stderr, "videogo gtp: --size wants an integer in %d..%d, got '%s'\n", BOARD_MIN,
-                        BOARD_MAX, optarg);
-                return 2;
-            }
+            long v;
+            if (!opt_long("--size", optarg, BOARD_MIN, BOARD_MAX, &v)) return 2;
             cfg.size = (int)v;
             break;
         }
@@ -287,33 +310,22 @@ int cmd_gtp(int argc, char **argv)
             weights_named = true;
             break;
         case OPT_ROLLOUTS: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > POLICY_MAX_ROLLOUTS) {
-                fprintf(stderr, "videogo gtp: --rollouts wants an integer in 1..%d, got '%s'\n", POLICY_MAX_ROLLOUTS,
-                        optarg);
-                return 2;
-            }
+            long v;
+            if (!opt_long("--rollouts", optarg, 1, POLICY_MAX_ROLLOUTS, &v)) return 2;
             popts.rollouts = (int)v;
             weights_named = true;
             break;
         }
         case OPT_PLAYOUTS: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 0 || v > 10000000) {
-                fprintf(stderr, "videogo gtp: --playouts wants an integer in 0..10000000, got '%s'\n", optarg);
-                return 2;
-            }
+            long v;
+            if (!opt_long("--playouts", optarg, 0, 10000000, &v)) return 2;
             popts.playouts = (int)v;
             break;
         }
         case OPT_PRIOR_C:
         case OPT_RAVE_K: {
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v >= 0 && v <= 1e6)) {
-                fprintf(stderr, "videogo gtp: %s wants a number in 0..1e6, got '%s'\n",
-                        opt == OPT_PRIOR_C ? "--prior-c" : "--rave-k", optarg);
-                return 2;
-            }
+            double v;
+            if (!opt_number(opt == OPT_PRIOR_C ? "--prior-c" : "--rave-k", optarg, 1e6, &v)) return 2;
             *(opt == OPT_PRIOR_C ? &popts.prior_c : &popts.rave_k) = (float)v;
             break;
         }
@@ -331,22 +343,15 @@ int cmd_gtp(int argc, char **argv)
             weights_named = true;
             break;
         case OPT_THREADS: {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 256) {
-                fprintf(stderr, "videogo gtp: --threads wants an integer in 1..256, got '%s'\n", optarg);
-                return 2;
-            }
+            long v;
+            if (!opt_long("--threads", optarg, 1, 256, &v)) return 2;
             threads = (int)v;
             break;
         }
         case OPT_TEMP:
         case OPT_RESIGN: {
-            double v = strtod(optarg, &end);
-            if (*end || end == optarg || !(v >= 0 && v <= 1000)) {
-                fprintf(stderr, "videogo gtp: %s wants a number in 0..1000, got '%s'\n",
-                        opt == OPT_TEMP ? "--temperature" : "--resign-below", optarg);
-                return 2;
-            }
+            double v;
+            if (!opt_number(opt == OPT_TEMP ? "--temperature" : "--resign-below", optarg, 1000, &v)) return 2;
             if (opt == OPT_TEMP) popts.temperature = (float)v;
             else popts.resign_below = (float)v;
             weights_named |= opt == OPT_TEMP;

@@ -631,8 +631,8 @@ void policy_player_opts_default(policy_player_opts_t *o)
     o->seed = 1;
     o->resign_below = 0;
     o->resign_min_moves = 30;
-    o->playouts = 0;
     search_opts_default(&o->search);
+    o->search.playouts = 0;   /* no search unless asked */
     o->uniform_prior = false;
 }
 
@@ -642,12 +642,6 @@ static uint64_t position_seed(uint64_t base, const game_t *g, stone_t color)
 {
     return splitmix64(splitmix64(base ^ g->board.hash) ^ ((uint64_t)color << 56) ^ (uint64_t)g->n_moves ^
                       ((uint64_t)g->board.size << 48));
-}
-
-static bool candidate_ok(const game_t *g, stone_t color, int p)
-{
-    return g->board.stones[p] == STONE_EMPTY && !board_is_eye(&g->board, p, color) &&
-           game_check(g, color, p) == MOVE_OK;
 }
 
 /* The distribution of the position (cached for the last one). */
@@ -667,17 +661,28 @@ static int learned_probs(learned_ctx_t *c, const game_t *g, stone_t color, uint6
     return 0;
 }
 
-/* The search of the position (cached for the last one): probs is its root prior (NULL:
- * uniform); seeded from the position like the rollouts, so genmove and analysis agree. */
+/* The move distribution genmove and analysis start from: the networks' (learned_probs), or
+ * uniform when the search runs without them (uniform_prior: the networks are not run). */
+static int move_probs(learned_ctx_t *c, const game_t *g, stone_t color, uint64_t base_seed, float *probs)
+{
+    if (c->o.uniform_prior && c->o.search.playouts > 0) {
+        for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 1.0f / POLICY_MOVES;
+        return 0;
+    }
+    return learned_probs(c, g, color, base_seed, probs);
+}
+
+/* The search of the position (cached for the last one): probs (move_probs; NULL or
+ * uniform_prior: a uniform prior) is its root prior; seeded from the position like the
+ * rollouts, so genmove and analysis agree. */
 static const search_result_t *learned_search(learned_ctx_t *c, const game_t *g, stone_t color, uint64_t base_seed,
                                              const float *probs)
 {
     uint64_t key = position_seed(base_seed, g, color) ^ 0x73656172636800ULL;
     if (c->search_valid && c->search_key == key) return &c->search;
     search_opts_t so = c->o.search;
-    so.playouts = c->o.playouts;
     so.seed = key;
-    search_run(g, color, probs, &so, &c->search);
+    search_run(g, color, c->o.uniform_prior ? NULL : probs, &so, &c->search);
     c->search_key = key;
     c->search_valid = true;
     return &c->search;
@@ -744,7 +749,7 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
 
     int cand[BOARD_POINTS], n = 0;
     for (int p = 0; p < np; p++)
-        if (candidate_ok(g, color, p)) cand[n++] = p;
+        if (game_candidate(g, color, p)) cand[n++] = p;
     if (n == 0) return 0; /* only own eyes or nothing left: pass */
 
     judge_t jj = {0}, *j = &jj;
@@ -769,36 +774,32 @@ static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmo
     if (b->size != c->pol->size) {
         if (!c->warned_size) {
             fprintf(stderr, "learned player: the networks know %dx%d boards only; playing %s on %dx%d\n",
-                    c->pol->size, c->pol->size, c->o.playouts > 0 ? "the search with a uniform prior" : "random candidate moves",
+                    c->pol->size, c->pol->size, c->o.search.playouts > 0 ? "the search with a uniform prior" : "random candidate moves",
                     b->size, b->size);
             c->warned_size = true;
+        }
+        if (c->o.search.playouts > 0) {
+            *point = learned_search(c, g, color, base, NULL)->best;   /* a candidate: n > 0 */
+            return 0;
         }
         rng_t rng;
         rng_seed(&rng, aux);
         *point = cand[rng_below(&rng, (uint32_t)n)];
-        if (c->o.playouts > 0) {
-            const search_result_t *sr = learned_search(c, g, color, base, NULL);
-            if (sr->best != VERTEX_PASS) *point = sr->best;
-        }
         return 0;
     }
     float probs[POLICY_MOVES];
-    if (c->o.uniform_prior && c->o.playouts > 0) {
-        for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 1.0f / POLICY_MOVES;
-    } else if (learned_probs(c, g, color, base, probs)) {
-        return -1;
-    }
+    if (move_probs(c, g, color, base, probs)) return -1;
     int best = cand[0];
     for (int i = 1; i < n; i++)
         if (probs[cand[i]] > probs[best]) best = cand[i];
-    if (c->o.playouts > 0) {
-        const search_result_t *sr = learned_search(c, g, color, base, c->o.uniform_prior ? NULL : probs);
+    if (c->o.search.playouts > 0) {
+        const search_result_t *sr = learned_search(c, g, color, base, probs);
         if (sr->best != VERTEX_PASS) best = sr->best;
         /* the opponent passed and no move wins even SEARCH_HOPELESS of the playouts: playing
          * on only fills the board (the search never passes by itself) */
         if (opp_passed && sr->winrate < SEARCH_HOPELESS) return 0;
     }
-    if (c->o.playouts == 0 && probs[POLICY_PASS_INDEX] > probs[best]) {
+    if (c->o.search.playouts == 0 && probs[POLICY_PASS_INDEX] > probs[best]) {
         /* the model would pass: first capture dead stones; pass only when nothing is left to
          * gain and the mover is not behind */
         if (judge(j, g, color)->opp_dead) {
@@ -838,20 +839,16 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
     int n = 0, np = board_points(b);
     if (b->size != c->pol->size) {
         int m = 0;
-        for (int p = 0; p < np; p++) m += candidate_ok(g, color, p);
+        for (int p = 0; p < np; p++) m += game_candidate(g, color, p);
         for (int p = 0; p < np; p++)
-            if (candidate_ok(g, color, p)) s[n++] = (scored_t){p, 1.0f / (float)(m + 1)};
+            if (game_candidate(g, color, p)) s[n++] = (scored_t){p, 1.0f / (float)(m + 1)};
         s[n++] = (scored_t){VERTEX_PASS, 1.0f / (float)(m + 1)};
     } else {
         float probs[POLICY_MOVES];
-        if (c->o.uniform_prior && c->o.playouts > 0) {
-            for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 1.0f / POLICY_MOVES;
-        } else if (learned_probs(c, g, color, c->o.seed, probs)) {
-            return 0;
-        }
-        if (c->o.playouts > 0) {
+        if (move_probs(c, g, color, c->o.seed, probs)) return 0;
+        if (c->o.search.playouts > 0) {
             /* the search's root children, most visited first, with their win rates */
-            const search_result_t *sr = learned_search(c, g, color, c->o.seed, c->o.uniform_prior ? NULL : probs);
+            const search_result_t *sr = learned_search(c, g, color, c->o.seed, probs);
             int k = 0;
             while (k < sr->n_children && k < max && sr->children[k].visits > 0) k++;
             for (int i = 0; i < k; i++)
@@ -860,7 +857,7 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
             if (k > 0) return k;
         }
         for (int p = 0; p < np; p++)
-            if (candidate_ok(g, color, p)) s[n++] = (scored_t){p, probs[p]};
+            if (game_candidate(g, color, p)) s[n++] = (scored_t){p, probs[p]};
         s[n++] = (scored_t){VERTEX_PASS, probs[POLICY_PASS_INDEX]};
     }
     qsort(s, (size_t)n, sizeof *s, cmp_scored);
@@ -934,7 +931,7 @@ int policy_player_set_playouts(player_t *pl, int playouts)
 {
     if (!policy_player_policy(pl)) return -1;
     learned_ctx_t *c = pl->ctx;
-    c->o.playouts = playouts < 0 ? 0 : playouts;
+    c->o.search.playouts = playouts < 0 ? 0 : playouts;
     c->search_valid = false;
     return 0;
 }

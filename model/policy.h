@@ -172,10 +172,10 @@ typedef struct {
                               komi included) is worse than -resign_below points for the
                               mover after resign_min_moves moves; <= 0: never resign */
     int resign_min_moves;
-    int playouts;          /* > 0: the move is chosen by engine/search.h's tree search with this
-                              many playouts, the K-rollout distribution as its root prior;
-                              0: the candidate with the highest probability (no search) */
-    search_opts_t search;  /* the search's other settings (its playouts and seed are set per move) */
+    search_opts_t search;  /* search.playouts > 0: the move is chosen by engine/search.h's tree
+                              search with these settings, the K-rollout distribution as its root
+                              prior (its seed is set per position); 0: the candidate with the
+                              highest probability (no search) */
     bool uniform_prior;    /* search with a uniform prior instead of the networks' (ablation:
                               the networks are not run for the move) */
 } policy_player_opts_t;
@@ -185,7 +185,7 @@ void policy_player_opts_default(policy_player_opts_t *o);
 /* The learned player; takes ownership of p (also on failure). Behaviour:
  *   - candidates: legal moves (game_check) that do not fill the mover's true eye
  *     (board_is_eye);
- *   - the move: the candidate with the highest K-rollout probability, or, with playouts > 0,
+ *   - the move: the candidate with the highest K-rollout probability, or, with search.playouts > 0,
  *     the most visited root child of a search_run (engine/search.h) whose root prior is that
  *     distribution (seeded from the position like the rollouts). The rollouts use an
  *     rng seeded from (seed, position, colour), so genmove, reg_genmove, analysis and the
@@ -195,8 +195,8 @@ void policy_player_opts_default(policy_player_opts_t *o);
  *     wins by the area score with the estimated dead stones removed; when the opponent has
  *     just passed, no point is neutral and no dead opponent stone is left (nothing to gain);
  *     when the model's top choice is the pass, unless the mover is behind or points are
- *     left (then the best candidate is played instead; not with playouts > 0, where the
- *     search's move stands); with playouts > 0, when the opponent has just passed and the
+ *     left (then the best candidate is played instead; not with search.playouts > 0, where the
+ *     search's move stands); with search.playouts > 0, when the opponent has just passed and the
  *     search's best move wins less than 15% of its playouts; when the board is settled (no
  *     neutral point, no dead opponent stone), the mover is not behind and the best
  *     candidate lies inside its own area (checked from move size*size/3 on);
@@ -205,7 +205,7 @@ void policy_player_opts_default(policy_player_opts_t *o);
  *   - resignation as in opts (off by default);
  *   - boards other than policy_board_size(): a random candidate (warned once on stderr);
  *   - analyze: every candidate and the pass with its raw probability (sum <= 1), sorted,
- *     winrate 0.5 (the networks have no value head); with playouts > 0, the search's root
+ *     winrate 0.5 (the networks have no value head); with search.playouts > 0, the search's root
  *     children that got visits, most visited first, with their visits and win rates (the
  *     search genmove runs for the same position and seed, computed once). */
 player_t *policy_player_new(policy_t *p, const policy_player_opts_t *o);

@@ -181,7 +181,7 @@ START_TEST(test_search_player)
     policy_player_opts_default(&o);
     o.rollouts = 1;
     o.seed = 5;
-    o.playouts = 300;
+    o.search.playouts = 300;
     player_t *a = policy_player_new(load(dir5, 1), &o), *b = policy_player_new(load(dir5, 1), &o);
     int ma[400], mb[400], wins = 0;
     for (int colors = 1; colors <= 2; colors++) {
