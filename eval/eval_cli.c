@@ -23,6 +23,7 @@
 #include "eval/plot.h"
 #include "eval/ratings.h"
 #include "eval/report.h"
+#include "eval/world.h"
 #include "engine/sha256.h"
 #include "model/policy.h"
 #include "model/weights.h"
@@ -289,6 +290,8 @@ static void eval_usage(FILE *f)
 {
     fprintf(f,
             "usage: videogo eval gobench [options]\n"
+            "       videogo eval world [options]  where the networks lose the move, stage by stage\n"
+            "                                     (videogo eval world --help)\n"
             "  Video-GoBench figures (DESIGN.md section 6) on a labelled position set: legal rate,\n"
             "  action-value and best-action accuracy with 95%% intervals; results go to SQLite.\n"
             "  --set FILE        positions, JSON lines (default $VIDEOGO_DATA/gobench9/dev.jsonl or\n"
@@ -321,8 +324,9 @@ int cmd_eval(int argc, char **argv)
         eval_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "world")) return cmd_eval_world(argc - 1, argv + 1);
     if (strcmp(argv[1], "gobench")) {
-        fprintf(stderr, "videogo eval: unknown benchmark '%s' (known: gobench)\n", argv[1]);
+        fprintf(stderr, "videogo eval: unknown benchmark '%s' (known: gobench, world)\n", argv[1]);
         return 2;
     }
     const char *set_path = NULL, *player = NULL, *weights = NULL, *db_path = DEFAULT_DB, *dump_path = NULL,

@@ -215,8 +215,25 @@ static void example(const ar_t *m, const ar_data_t *d, uint64_t i, int *tokens)
 
 typedef struct {
     double loss, img, ldm;
+    double z_top1;       /* share of z^1 whose most likely code (per digit) is the LDM's */
     int n;
 } ar_eval_t;
+
+/* The argmax code of one head row over the LDM digits (calls 1+Di ..). */
+static int argmax_code(const ar_t *m, const float *row)
+{
+    const int c0 = 1 + m->cfg.n_img_levels;
+    int code = 0, basis = 1;
+    for (int i = 0; i < m->cfg.n_ldm_levels; i++) {
+        const float *r = row + m->call_off[c0 + i];
+        int best = 0;
+        for (int v = 1; v < m->call_v[c0 + i]; v++)
+            if (r[v] > r[best]) best = v;
+        code += basis * best;
+        basis *= m->call_v[c0 + i];
+    }
+    return code;
+}
 
 /* Mean losses over n validation examples (fixed: example k = idx[k * n_examples / n]). */
 static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_eval_t *e)
@@ -225,7 +242,8 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
     const int B = m->max_batch, L = m->L;
     if ((uint64_t)n > val->n) n = (int)val->n;
     double s = 0, si = 0, sl = 0;
-    long nt = 0, ni = 0, nl = 0;
+    long nt = 0, ni = 0, nl = 0, zhit = 0;
+    const int zpos = ar_loss_start(&m->cfg) + 1, lo = AR_N_SPECIAL + (int)m->img_codebook; /* predicts z^1 */
     for (int k0 = 0; k0 < n; k0 += B) {
         int nb = n - k0 < B ? n - k0 : B;
         for (int j = 0; j < nb; j++)
@@ -235,7 +253,13 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
         s += (double)loss * t, nt += t;
         si += m->loss_img * m->n_img, ni += m->n_img;
         sl += m->loss_ldm * m->n_ldm, nl += m->n_ldm;
+        if (m->cfg.horizon > 0) {
+            const float *lg = ar_logits(m);
+            for (int j = 0; j < nb; j++)
+                zhit += argmax_code(m, lg + ((size_t)j * L + zpos) * m->NO) == tokens[(size_t)j * L + zpos + 1] - lo;
+        }
     }
+    e->z_top1 = n ? (double)zhit / n : 0;
     e->n = n;
     e->loss = nt ? s / nt : 0;
     e->img = ni ? si / ni : 0;
@@ -244,14 +268,21 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
+typedef struct {
+    int prefix_batch;    /* sequences per step trained only through <act_end> (ar_set_len) */
+    double ldm_weight;   /* m->ldm_weight */
+} ar_extra_t;
+
 static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
-                            double elapsed_s, const train_sched_t *o, int games_pct)
+                            double elapsed_s, const train_sched_t *o, int games_pct, const ar_extra_t *x)
 {
     weights_writer_t *w = checkpoint_writer_new("ar", st);
     weights_writer_set_command(w, argc, argv);
     ar_config_write(w, m);
     train_sched_write(w, o, elapsed_s);
     weights_writer_kv_u32(w, "train.games_percent", (uint32_t)games_pct);
+    weights_writer_kv_u32(w, "train.prefix_batch", (uint32_t)x->prefix_batch);
+    weights_writer_kv_f32(w, "train.ldm_weight", (float)x->ldm_weight);
     params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
@@ -260,7 +291,8 @@ static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_st
 
 /* *games_pct: the checkpoint's unless given (the run's data must not change on resume). */
 static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *o, checkpoint_state_t *st,
-                             double *elapsed_s, int *games_pct, int pct_given)
+                             double *elapsed_s, int *games_pct, int pct_given, ar_extra_t *x, int pb_given,
+                             int lw_given)
 {
     weights_t w;
     char err[WEIGHTS_ERR_LEN];
@@ -272,7 +304,11 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_
     train_sched_read(&w, o, elapsed_s);
     uint32_t pct;
     if (!pct_given && !weights_get_u32(&w, "train.games_percent", &pct) && pct >= 1 && pct <= 100) *games_pct = (int)pct;
-    ar_t *m = ar_new(&cfg, be, o->batch, 0);
+    uint32_t pb;
+    float lw;
+    if (!pb_given && !weights_get_u32(&w, "train.prefix_batch", &pb) && pb <= 65536) x->prefix_batch = (int)pb;
+    if (!lw_given && !weights_get_f32(&w, "train.ldm_weight", &lw) && lw >= 0) x->ldm_weight = lw;
+    ar_t *m = ar_new(&cfg, be, o->batch > x->prefix_batch ? o->batch : x->prefix_batch, 0);
     memcpy(m->tokenizer_sha256, ts, 65);
     memcpy(m->ldm_sha256, ls, 65);
     ar_zero_grad(m);
@@ -286,7 +322,7 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_
 static void train_usage(FILE *f)
 {
     fprintf(f,
-            "usage: videogo train ar [--preset cpu|paper|tiny] [--video-only] [--resume] [options]\n"
+            "usage: videogo train ar [--preset cpu|grid|paper|tiny] [--video-only] [--resume] [options]\n"
             "\n"
             "Trains the autoregressive world model (model/transformer.h) on sequences\n"
             "  <bos> <to move> <im_start> x_t <im_end> <act_start> z^1..z^H <act_end> <im_start> x_{t+1} <im_end>\n"
@@ -294,7 +330,8 @@ static void train_usage(FILE *f)
             "the first <im_end>. The shards are encoded once with both nets and cached in --cache-dir\n"
             "(rebuilt when a net's file changes). Progress on stderr; the run goes to SQLite (--db).\n"
             "\n"
-            "  --preset NAME       cpu (default: 4 layers, C 256, 4 heads, SwiGLU 688), paper, tiny\n"
+            "  --preset NAME       cpu (default: 4 layers, C 256, 4 heads, SwiGLU 688), grid (4 layers,\n"
+            "                      C 128, 4 heads, SwiGLU 344), paper, tiny\n"
             "  --video-only        the baseline without LDM codes in the sequence (H = 0)\n"
             "  --tokenizer FILE    default weights/tokenizer-9x9.gguf\n"
             "  --ldm FILE          default weights/ldm-9x9.gguf\n"
@@ -314,6 +351,9 @@ static void train_usage(FILE *f)
             "  --stop-at N         stop (checkpoint, weights) after step N\n"
             "  --batch B           sequences per step (default 16)\n"
             "  --lr X              peak learning rate (default 1e-3), --warmup N (default 300)\n"
+            "  --prefix-batch N    N more sequences per step trained only through <act_end> (the\n"
+            "                      z codes, at half the tokens of a full sequence; default 0)\n"
+            "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
             "  --seed S            initialization and data seed (default 1)\n"
             "  --threads N         CPU threads (default 1)\n"
             "  --encode-threads N  CPU threads while building the caches (default: --threads)\n"
@@ -329,7 +369,8 @@ int cmd_train_ar(int argc, char **argv)
     o.sched = (train_sched_t){.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3}; /* ar's own schedule */
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     char out_buf[256], ckpt_buf[256];
-    int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0;
+    int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
+    ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
     const train_opt_t opts[] = {
         {"--video-only", TRAIN_OPT_FLAG, &video_only, 0, 0, NULL},
         {"--tokenizer", TRAIN_OPT_STR, &tok_path, 0, 0, NULL},
@@ -338,6 +379,8 @@ int cmd_train_ar(int argc, char **argv)
         {"--games-percent", TRAIN_OPT_INT, &games_pct, 1, 100, &pct_given},
         {"--encode-threads", TRAIN_OPT_INT, &enc_threads, 1, 256, NULL},
         {"--eval-n", TRAIN_OPT_INT, &eval_n, 1, 1000000, NULL},
+        {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
+        {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
     };
     int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
@@ -368,14 +411,22 @@ int cmd_train_ar(int argc, char **argv)
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     ar_config_t cfg0;
-    if (ar_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
+    if (ar_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, grid, paper, tiny)", o.preset);
     cfg0.img_tokens = tok->T;
     cfg0.n_img_levels = tok->cfg.n_levels;
     for (int i = 0; i < tok->cfg.n_levels; i++) cfg0.img_levels[i] = tok->cfg.levels[i];
     cfg0.horizon = ldm ? ldm->cfg.horizon : 0;
     if (ldm) {
-        cfg0.n_ldm_levels = ldm->cfg.n_levels;
-        for (int i = 0; i < ldm->cfg.n_levels; i++) cfg0.ldm_levels[i] = ldm->cfg.levels[i];
+        /* a codebook of at most 256 codes is predicted as one softmax (a move distribution
+         * needs the joint; factorized digits are independent given the context), a larger one
+         * digit by digit; the code index is the same either way (one mixed-radix number) */
+        long K = ldm_codebook(&ldm->cfg);
+        if (K <= 256) {
+            cfg0.n_ldm_levels = 1, cfg0.ldm_levels[0] = (int)K;
+        } else {
+            cfg0.n_ldm_levels = ldm->cfg.n_levels;
+            for (int i = 0; i < ldm->cfg.n_levels; i++) cfg0.ldm_levels[i] = ldm->cfg.levels[i];
+        }
     }
     const char *suffix = video_only ? "-video" : "";
     int n1 = snprintf(out_buf, sizeof out_buf, "runs/ar-%s%s.gguf", o.preset, suffix);
@@ -385,7 +436,7 @@ int cmd_train_ar(int argc, char **argv)
     if (!o.out) o.out = out_buf;
     if (!o.ckpt) o.ckpt = ckpt_buf;
     if (o.resume) {
-        m = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0, &games_pct, pct_given);
+        m = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0, &games_pct, pct_given, &x, pb_given, lw_given);
         if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
             die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
                 "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
@@ -395,15 +446,18 @@ int cmd_train_ar(int argc, char **argv)
         fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", o.ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
-        m = ar_new(&cfg0, be, o.sched.batch, o.seed);
+        m = ar_new(&cfg0, be, o.sched.batch > x.prefix_batch ? o.sched.batch : x.prefix_batch, o.seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
         ar_zero_grad(m);
         st.shuffle_seed = o.seed;
         rng_seed(&st.rng, o.seed ^ 0x61722d747261696eULL);
     }
+    if (!(x.ldm_weight >= 0 && x.ldm_weight <= 1000)) die("--ldm-weight %g outside 0..1000", x.ldm_weight);
+    if (x.prefix_batch && video_only) die("--prefix-batch needs LDM codes (not with --video-only)");
+    m->ldm_weight = (float)x.ldm_weight;
     const long steps = o.sched.steps;
-    const int batch = o.sched.batch, warmup = o.sched.warmup;
+    const int batch = o.sched.batch, warmup = o.sched.warmup, pbatch = x.prefix_batch;
     const double lr_max = o.sched.lr;
     train_mkdir_parent(o.out);
     train_mkdir_parent(o.ckpt);
@@ -422,56 +476,78 @@ int cmd_train_ar(int argc, char **argv)
     data_index(&tr, games_pct);
     data_index(&va, 100);
 
-    const int L = m->L;
-    int *tokens = xmalloc((size_t)batch * L * sizeof(int));
+    const int L = m->L, s0 = ar_loss_start(&m->cfg), Lp = s0 + m->cfg.horizon + 3;
+    const int maxb = batch > pbatch ? batch : pbatch;
+    int *tokens = xmalloc((size_t)maxb * L * sizeof(int));
+    /* every sequence weighs the same in a step: the full pass's tokens scaled by
+     * batch / (batch + pbatch), the prefix pass's as if they were full sequences */
+    const float gs_full = (float)batch / (float)(batch + pbatch);
+    const float gs_pre = (float)(Lp - s0 - 1) * pbatch / ((float)(L - s0 - 1) * (batch + pbatch));
     char config_json[1024];
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"games_percent\":%d,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, games_pct, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
     db_t *db = train_db_begin(!o.no_db, o.db, video_only ? "ar-video" : "ar", config_json, o.resume, &run_id);
     fprintf(stderr,
             "ar %s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
-            "%ld steps; %llu training / %llu validation examples\n",
+            "%ld steps; prefix batch %d, LDM weight %g; %llu training / %llu validation examples\n",
             m->cfg.preset, video_only ? " (video only)" : "", m->cfg.layers, m->C, m->NH, m->F, L, m->cfg.horizon,
-            m->NO, m->n_params, batch, steps, (unsigned long long)tr.n, (unsigned long long)va.n);
+            m->NO, m->n_params, batch, steps, pbatch, x.ldm_weight, (unsigned long long)tr.n, (unsigned long long)va.n);
 
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
     long seq_since = 0;
-    double loss_sum = 0, img_sum = 0, ldm_sum = 0;
+    double loss_sum = 0, img_sum = 0, ldm_sum = 0, pz_sum = 0;
     int loss_n = 0, stop = 0;
     while ((long)st.step < steps && !stop) {
         for (int b = 0; b < batch; b++)
             example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
         float loss = ar_forward(m, tokens, batch);
         if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
+        const double step_img = m->loss_img, step_ldm = m->loss_ldm;
         ar_zero_grad(m);
+        m->grad_scale = gs_full;
         ar_backward(m);
+        if (pbatch) {
+            for (int b = 0; b < pbatch; b++) {
+                example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
+                if (b) memmove(tokens + (size_t)b * Lp, tokens + (size_t)b * L, (size_t)Lp * sizeof(int));
+            }
+            ar_set_len(m, Lp);
+            float pl = ar_forward(m, tokens, pbatch);
+            if (!isfinite(pl)) die("prefix loss is %g at step %llu: lower --lr", (double)pl, (unsigned long long)st.step);
+            pz_sum += m->loss_ldm;
+            m->grad_scale = gs_pre;
+            ar_backward(m);
+            ar_set_len(m, 0);
+        }
         float lr = lr_schedule((long)st.step, warmup, steps, (float)lr_max, (float)lr_max * 0.05f);
         ar_adamw_step(m, lr, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, (int)st.step + 1);
         st.step++;
         seq_since += batch;
-        loss_sum += loss, img_sum += m->loss_img, ldm_sum += m->loss_ldm;
+        loss_sum += loss, img_sum += step_img, ldm_sum += step_ldm;
         loss_n++;
         double now = time_wall();
         if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
         if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
         if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == steps || stop) {
-            double sps = seq_since / (now - t_log);
-            fprintf(stderr, "step %llu/%ld  loss %.4f (x_t+1 %.4f, z %.4f nats/token)  lr %.2e  %.1f steps/s  %.0f "
+            double sps = seq_since / (now - t_log), tps = sps * (batch * L + pbatch * Lp) / batch;
+            char pz[48] = "";
+            if (pbatch) snprintf(pz, sizeof pz, ", prefix z %.4f", pz_sum / loss_n);
+            fprintf(stderr, "step %llu/%ld  loss %.4f (x_t+1 %.4f, z %.4f nats/token%s)  lr %.2e  %.2f steps/s  %.0f "
                             "tokens/s  %.0f s\n",
-                    (unsigned long long)st.step, steps, loss_sum / loss_n, img_sum / loss_n, ldm_sum / loss_n,
-                    (double)lr, sps / batch, sps * L, elapsed0 + now - t_start);
-            if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, sps * L))
+                    (unsigned long long)st.step, steps, loss_sum / loss_n, img_sum / loss_n, ldm_sum / loss_n, pz,
+                    (double)lr, sps / batch, tps, elapsed0 + now - t_start);
+            if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, tps))
                 fprintf(stderr, "warning: %s: %s\n", o.db, db_error(db));
             t_log = now;
             seq_since = 0;
-            loss_sum = img_sum = ldm_sum = 0;
+            loss_sum = img_sum = ldm_sum = pz_sum = 0;
             loss_n = 0;
         }
         int last = (long)st.step == steps || stop;
@@ -479,19 +555,21 @@ int cmd_train_ar(int argc, char **argv)
             double t0 = time_wall();
             ar_eval_t e;
             ar_evaluate(m, &va, eval_n, tokens, &e);
-            fprintf(stderr, "eval step %llu: validation loss %.4f (x_t+1 %.4f, z %.4f nats/token) on %d examples\n",
-                    (unsigned long long)st.step, e.loss, e.img, e.ldm, e.n);
+            fprintf(stderr, "eval step %llu: validation loss %.4f (x_t+1 %.4f, z %.4f nats/token), z^1 top-1 %.2f%% "
+                            "on %d examples\n",
+                    (unsigned long long)st.step, e.loss, e.img, e.ldm, 100 * e.z_top1, e.n);
             if (db) {
                 db_train_log(db, run_id, "val", (int64_t)st.step, e.loss, lr, 0);
                 db_train_log(db, run_id, "val_next_frame", (int64_t)st.step, e.img, lr, 0);
                 if (!video_only) db_train_log(db, run_id, "val_ldm", (int64_t)st.step, e.ldm, lr, 0);
+                if (!video_only) db_train_log(db, run_id, "val_z_top1", (int64_t)st.step, e.z_top1, lr, 0);
             }
             ar_save(m, o.out, cmd_argc, cmd);
             t_log += time_wall() - t0;
         }
         now = time_wall();
         if (now - t_ckpt >= o.ckpt_every || last) {
-            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched, games_pct);
+            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched, games_pct, &x);
             fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }

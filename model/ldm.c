@@ -28,6 +28,13 @@ int ldm_preset(const char *name, ldm_config_t *cfg)
          * no disc loss (measured, ldm.h) */
         *cfg = (ldm_config_t){.board_size = 9, .px = 64, .channels = 3, .patch = 16, .horizon = 5, .width = 128,
                               .heads = 4, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 0.0f};
+    } else if (!strcmp(name, "grid")) {
+        /* with the grid tokenizer's 72-px frames: one 8-px patch per intersection (81 tokens),
+         * H = 1, FSQ levels [9, 9, 3]: a grid of codes shaped like the board (rows, columns) and
+         * a digit for the colour (or none), so that a code can be one move of one colour: the
+         * decoder sees x_t, which does not say who is to move */
+        *cfg = (ldm_config_t){.board_size = 9, .px = 72, .channels = 3, .patch = 8, .horizon = 1, .width = 128,
+                              .heads = 4, .n_levels = 3, .levels = {9, 9, 3}, .disc_weight = 0.0f, .gated = 1};
     } else if (!strcmp(name, "tiny")) { /* tests: the disc loss on, so its path is exercised */
         *cfg = (ldm_config_t){.board_size = 9, .px = 32, .channels = 3, .patch = 8, .horizon = 5, .width = 32,
                               .heads = 2, .n_levels = 4, .levels = {8, 5, 5, 5}, .disc_weight = 1.0f};
@@ -95,6 +102,7 @@ void ldm_config_write(weights_writer_t *w, const ldm_config_t *c)
     weights_writer_kv_u64(w, "ldm.codebook", (uint64_t)ldm_codebook(c));
     weights_writer_kv_str(w, "ldm.input", "pixels");
     weights_writer_kv_f32(w, "ldm.disc_weight", c->disc_weight);
+    weights_writer_kv_str(w, "ldm.decoder", c->gated ? "swiglu" : "gelu");
 }
 
 void ldm_config_read(const weights_t *w, ldm_config_t *c)
@@ -117,6 +125,11 @@ void ldm_config_read(const weights_t *w, ldm_config_t *c)
     weights_need_arr(w, "ldm.fsq_levels", WEIGHTS_KV_I32, lv, (size_t)nl);
     for (int i = 0; i < c->n_levels; i++) c->levels[i] = lv[i];
     c->disc_weight = weights_need_f32(w, "ldm.disc_weight");
+    const char *dec = "gelu"; /* files from before the key: the gelu decoder */
+    weights_get_str(w, "ldm.decoder", &dec);
+    if (strcmp(dec, "gelu") && strcmp(dec, "swiglu"))
+        die("%s: ldm.decoder is '%s' (gelu or swiglu); %s", w->path, dec, weights_regen_hint(w));
+    c->gated = !strcmp(dec, "swiglu");
     char err[256];
     if (ldm_config_check(c, err, sizeof err))
         die("%s: bad ldm hyperparameters: %s; %s", w->path, err, weights_regen_hint(w));
@@ -138,15 +151,15 @@ enum {
 
 static void layout_params(ldm_t *l)
 {
-    const int64_t C = l->C, PF = l->PF, T = l->T, D = l->D, H = l->H, F = l->F;
+    const int64_t C = l->C, PF = l->PF, T = l->T, D = l->D, H = l->H, F = l->F, G = l->G;
     struct { const char *name; int64_t r, c; int decay; } spec[LDM_N_PARAMS] = {
         {"enc.in.weight", C, PF, 1},     {"enc.in.bias", C, 0, 0},        {"enc.diff.weight", C, PF, 1},
         {"enc.pos", T, C, 0},            {"enc.frame", F, C, 0},          {"enc.fc.weight", C, C, 1},
         {"enc.fc.bias", C, 0, 0},        {"enc.kv.weight", 2 * C, C, 1},  {"enc.kv.bias", 2 * C, 0, 0},
         {"enc.query", H, C, 0},          {"enc.out.weight", C, C, 1},     {"enc.out.bias", C, 0, 0},
-        {"enc.z.weight", D, C, 1},       {"enc.z.bias", D, 0, 0},         {"dec.x.weight", C, PF, 1},
-        {"dec.x.bias", C, 0, 0},         {"dec.pos", T, C, 0},            {"dec.z.weight", C, H * D, 1},
-        {"dec.z.bias", C, 0, 0},         {"dec.frame", H, C, 0},          {"dec.fc1.weight", C, C, 1},
+        {"enc.z.weight", D, C, 1},       {"enc.z.bias", D, 0, 0},         {"dec.x.weight", G, PF, 1},
+        {"dec.x.bias", G, 0, 0},         {"dec.pos", T, G, 0},            {"dec.z.weight", G, H * D, 1},
+        {"dec.z.bias", G, 0, 0},         {"dec.frame", H, G, 0},          {"dec.fc1.weight", C, C, 1},
         {"dec.fc1.bias", C, 0, 0},       {"dec.fc2.weight", PF, C, 1},    {"dec.fc2.bias", PF, 0, 0},
     };
     _Static_assert(P_DFC2_B == LDM_N_PARAMS - 1, "parameter enum and table disagree");
@@ -180,6 +193,7 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
     l->T = ldm_tokens(cfg);
     l->PF = cfg->patch * cfg->patch * cfg->channels;
     l->C = cfg->width;
+    l->G = cfg->gated ? 2 * cfg->width : cfg->width;
     l->D = cfg->n_levels;
     l->H = cfg->horizon;
     l->F = cfg->horizon + 1;
@@ -189,15 +203,15 @@ static ldm_t *ldm_alloc(const ldm_config_t *cfg, const backend_t *be, int max_ba
     be->zero(l->param, l->n_params * sizeof(float));
 
     const size_t B = (size_t)max_batch, T = (size_t)l->T, F = (size_t)l->F, H = (size_t)l->H;
-    const size_t C = (size_t)l->C, D = (size_t)l->D, PF = (size_t)l->PF;
+    const size_t C = (size_t)l->C, D = (size_t)l->D, PF = (size_t)l->PF, G = (size_t)l->G;
     const size_t NK = B * F * T, NQ = B * H, NX = B * T, ND = B * H * T;
     const size_t img = B * F * (size_t)cfg->px * (size_t)cfg->px * (size_t)cfg->channels;
     l->ad = attn_dims_cross(max_batch, l->H, l->F * l->T, l->C, cfg->heads);
     const size_t att = B * (size_t)cfg->heads * H * F * T;
     size_t sizes[] = {img, img, NK * PF, NK * PF, NK * C, NK * C, NK * C, NK * 2 * C,
-                      NQ * C, NQ * C, att, NQ * C, NQ * C, NQ * D, NQ * D, NQ * H * D, NQ * C,
-                      NX * PF, NX * C, ND * C, ND * C, ND * C, ND * C, ND * PF, ND * PF,
-                      (NK > ND ? NK : ND) * C, ND};
+                      NQ * C, NQ * C, att, NQ * C, NQ * C, NQ * D, NQ * D, NQ * H * D, NQ * G,
+                      NX * PF, NX * G, ND * G, ND * C, ND * C, ND * C, ND * PF, ND * PF,
+                      (NK * C > ND * G ? NK * C : ND * G), ND};
     float **ptrs[] = {&l->img, &l->dimg, &l->xtok, &l->dtok, &l->e, &l->ea, &l->eh, &l->kv,
                       &l->q, &l->ao, &l->att, &l->o, &l->og, &l->z, &l->zhat, &l->zmask, &l->zc,
                       &l->x0, &l->hx, &l->g, &l->g1, &l->g2, &l->g3, &l->y, &l->tgt,
@@ -300,10 +314,10 @@ static void ldm_alloc_train(ldm_t *l)
     be->zero(l->m, bytes);
     be->zero(l->v, bytes);
     const size_t B = (size_t)l->max_batch, T = (size_t)l->T, F = (size_t)l->F, H = (size_t)l->H;
-    const size_t C = (size_t)l->C, D = (size_t)l->D, PF = (size_t)l->PF;
+    const size_t C = (size_t)l->C, D = (size_t)l->D, PF = (size_t)l->PF, G = (size_t)l->G;
     const size_t NK = B * F * T, NQ = B * H, NX = B * T, ND = B * H * T;
     size_t sizes[] = {NK * C, NK * C, NK * C, NK * 2 * C, NQ * C, NQ * C, NQ * C, NQ * C, NQ * D, NQ * D,
-                      NQ * H * D, NQ * C, NX * C, ND * C, ND * C, ND * C, ND * C, ND * PF,
+                      NQ * H * D, NQ * G, NX * G, ND * G, ND * C, ND * C, ND * C, ND * PF,
                       be->attention_scratch_size(&l->ad)};
     float **ptrs[] = {&l->de, &l->dea, &l->deh, &l->dkv, &l->dq, &l->dao, &l->dov, &l->dog, &l->dz, &l->dzhat,
                       &l->dzmask, &l->dzc, &l->dhx, &l->dg, &l->dg1, &l->dg2, &l->dg3, &l->dy, &l->att_scratch};
@@ -466,17 +480,19 @@ float ldm_forward(ldm_t *l)
             for (int h = 0; h <= j; h++)
                 be->copy(l->zmask + ((size_t)(b * H + j) * H + h) * D, l->zhat + (size_t)(b * H + h) * D,
                          (size_t)D * sizeof(float));
-    be->matmul_forward(l->zc, l->zmask, PRM(l, p, P_DZ_W), PRM(l, p, P_DZ_B), NQ, H * D, C);
-    be->embedding_forward(l->tmp, l->id_j, PRM(l, p, P_DFRAME), NQ, C, H);
-    be->add_forward(l->zc, l->zc, l->tmp, (size_t)NQ * C);
+    const int G = l->G;
+    be->matmul_forward(l->zc, l->zmask, PRM(l, p, P_DZ_W), PRM(l, p, P_DZ_B), NQ, H * D, G);
+    be->embedding_forward(l->tmp, l->id_j, PRM(l, p, P_DFRAME), NQ, G, H);
+    be->add_forward(l->zc, l->zc, l->tmp, (size_t)NQ * G);
     be->embedding_forward(l->x0, l->id_x0, l->xtok, NX, PF, NK);
-    be->matmul_forward(l->hx, l->x0, PRM(l, p, P_DX_W), PRM(l, p, P_DX_B), NX, PF, C);
-    be->embedding_forward(l->tmp, l->id_pos, PRM(l, p, P_DPOS), NX, C, T);
-    be->add_forward(l->hx, l->hx, l->tmp, (size_t)NX * C);
-    be->embedding_forward(l->g, l->id_bk, l->hx, ND, C, NX);
-    be->embedding_forward(l->tmp, l->id_bj, l->zc, ND, C, NQ);
-    be->add_forward(l->g, l->g, l->tmp, (size_t)ND * C);
-    be->gelu_forward(l->g1, l->g, (size_t)ND * C);
+    be->matmul_forward(l->hx, l->x0, PRM(l, p, P_DX_W), PRM(l, p, P_DX_B), NX, PF, G);
+    be->embedding_forward(l->tmp, l->id_pos, PRM(l, p, P_DPOS), NX, G, T);
+    be->add_forward(l->hx, l->hx, l->tmp, (size_t)NX * G);
+    be->embedding_forward(l->g, l->id_bk, l->hx, ND, G, NX);
+    be->embedding_forward(l->tmp, l->id_bj, l->zc, ND, G, NQ);
+    be->add_forward(l->g, l->g, l->tmp, (size_t)ND * G);
+    if (l->cfg.gated) be->swiglu_forward(l->g1, l->g, ND, C);
+    else be->gelu_forward(l->g1, l->g, (size_t)ND * C);
     be->matmul_forward(l->g2, l->g1, PRM(l, p, P_DFC1_W), PRM(l, p, P_DFC1_B), ND, C, C);
     be->gelu_forward(l->g3, l->g2, (size_t)ND * C);
     be->matmul_forward(l->y, l->g3, PRM(l, p, P_DFC2_W), PRM(l, p, P_DFC2_B), ND, C, PF);
@@ -533,14 +549,16 @@ void ldm_backward(ldm_t *l)
     be->gelu_backward(l->dg2, l->dg3, l->g2, (size_t)ND * C);
     be->matmul_backward(l->dg1, PRM(l, g, P_DFC1_W), PRM(l, g, P_DFC1_B), l->dg2, l->g1, PRM(l, p, P_DFC1_W), ND, C,
                         C);
-    be->gelu_backward(l->dg, l->dg1, l->g, (size_t)ND * C);
-    be->embedding_backward(l->dhx, l->dg, l->id_bk, ND, C, NX);
-    be->embedding_backward(l->dzc, l->dg, l->id_bj, ND, C, NQ);
-    be->embedding_backward(PRM(l, g, P_DPOS), l->dhx, l->id_pos, NX, C, T);
-    be->matmul_backward(NULL, PRM(l, g, P_DX_W), PRM(l, g, P_DX_B), l->dhx, l->x0, PRM(l, p, P_DX_W), NX, PF, C);
-    be->embedding_backward(PRM(l, g, P_DFRAME), l->dzc, l->id_j, NQ, C, H);
+    const int G = l->G;
+    if (l->cfg.gated) be->swiglu_backward(l->dg, l->dg1, l->g, ND, C);
+    else be->gelu_backward(l->dg, l->dg1, l->g, (size_t)ND * C);
+    be->embedding_backward(l->dhx, l->dg, l->id_bk, ND, G, NX);
+    be->embedding_backward(l->dzc, l->dg, l->id_bj, ND, G, NQ);
+    be->embedding_backward(PRM(l, g, P_DPOS), l->dhx, l->id_pos, NX, G, T);
+    be->matmul_backward(NULL, PRM(l, g, P_DX_W), PRM(l, g, P_DX_B), l->dhx, l->x0, PRM(l, p, P_DX_W), NX, PF, G);
+    be->embedding_backward(PRM(l, g, P_DFRAME), l->dzc, l->id_j, NQ, G, H);
     be->matmul_backward(l->dzmask, PRM(l, g, P_DZ_W), PRM(l, g, P_DZ_B), l->dzc, l->zmask, PRM(l, p, P_DZ_W), NQ,
-                        H * D, C);
+                        H * D, G);
     for (int b = 0; b < B; b++)
         for (int j = 0; j < H; j++)
             for (int h = 0; h <= j; h++)

@@ -77,6 +77,10 @@ typedef struct {
     int n_levels;        /* D: FSQ dimensions of one code */
     int levels[LDM_MAX_LEVELS];
     float disc_weight;   /* weight of the intersection-disc loss (below); 0: none */
+    int gated;           /* decoder input: 0 gelu(g) with g of width C; 1 swiglu: g has width 2C
+                            and silu(g_a) * g_b multiplies a term of (x_t[k], pos[k]) with one of
+                            the codes, so "this code is this intersection" is a product, not a
+                            bump carved from half-spaces (key ldm.decoder, "gelu" when absent) */
 } ldm_config_t;
 
 /* Fills *cfg with a named preset (H = 5). 0, or -1 for an unknown name. */
@@ -96,6 +100,7 @@ typedef struct {
     ldm_config_t cfg;
     const backend_t *be;
     int T, PF, C, D, H, F; /* tokens/frame, patch features, width, FSQ dims, horizon, H + 1 */
+    int G;               /* decoder input width: C, or 2C when gated */
     int max_batch;       /* windows per call at most */
     int batch;           /* windows in the last ldm_set_windows */
 

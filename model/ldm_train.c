@@ -216,7 +216,7 @@ static ldm_t *load_checkpoint(const char *path, const backend_t *be, train_sched
 static void train_usage(FILE *f)
 {
     fprintf(f,
-            "usage: videogo train ldm [--preset cpu|paper|tiny] [--horizon H] [--resume] [options]\n"
+            "usage: videogo train ldm [--preset cpu|grid|paper|tiny] [--horizon H] [--resume] [options]\n"
             "       videogo train ldm --eval WEIGHTS [--val SHARD] [--train SHARD] [--eval-windows N]\n"
             "\n"
             "Trains the latent dynamics model (model/ldm.h) on windows of H+1 frames (x_t and the\n"
@@ -225,8 +225,9 @@ static void train_usage(FILE *f)
             "mean colours of the intersection discs. Frames only, no labels.\n"
             "Progress on stderr; the run and its loss go to SQLite (--db).\n"
             "\n"
-            "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
-            "  --horizon H         future frames / codes per window (default 5; 1 and 3 too)\n"
+            "  --preset NAME       cpu (64 px, default), grid (72 px, a patch per intersection, H 1),\n"
+            "                      paper (256 px), tiny (tests)\n"
+            "  --horizon H         future frames / codes per window (default: the preset's; 1, 3, 5)\n"
             "  --width C           override the preset's width\n"
             "  --disc X            override the intersection-disc loss weight (0: pixel MSE only)\n"
             "  --train SHARD       default shards/katago9-train.vgs\n"
@@ -296,7 +297,7 @@ int cmd_train_ldm(int argc, char **argv)
     checkpoint_state_t st = {0};
     double elapsed0 = 0;
     ldm_config_t cfg0;
-    if (ldm_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
+    if (ldm_preset(o.preset, &cfg0)) die("unknown preset '%s' (cpu, grid, paper, tiny)", o.preset);
     if (horizon) cfg0.horizon = horizon;
     if (width) cfg0.width = width;
     if (disc >= 0) cfg0.disc_weight = (float)disc;

@@ -54,6 +54,8 @@ struct policy {
     int *ldm;                /* [K][Hi] */
     uint8_t *window;         /* [K][Hi+1][fb] LDM windows (video-only transformer) */
     float *logits;           /* [K][82] */
+    float *weight;           /* [K] each future's weight in the distribution */
+    bool top;                /* the K futures are the K likeliest z^1 (cfg.top_codes, H >= 1) */
     char describe[4 * POLICY_PATH_MAX + 256];
     policy_timing_t timing;
 };
@@ -82,6 +84,7 @@ void policy_config_default(policy_config_t *cfg)
     cfg->temperature = 1.0f;
     cfg->top_k = 0;
     cfg->top_p = 1.0f;
+    cfg->top_codes = true;
     cfg->be = NULL;
 }
 
@@ -401,8 +404,10 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     }
     if (p->H > 0) {
         const ar_config_t *ac = &p->ar->cfg;
-        bool same = p->H == p->Hi && ac->n_ldm_levels == ic->n_levels;
-        for (int i = 0; same && i < ic->n_levels; i++) same = ac->ldm_levels[i] == ic->levels[i];
+        /* the same codebook: the transformer may predict it jointly or digit by digit, the code
+         * index is the same mixed-radix number */
+        bool same = p->H == p->Hi && fsq_codebook_size(ac->ldm_levels, ac->n_ldm_levels) ==
+                                         fsq_codebook_size(ic->levels, ic->n_levels);
         if (!same) {
             snprintf(err, errlen, "%s reads H=%d LDM codes of %d FSQ digits but the transformer %s imagines H=%d of %d "
                      "(use the IDM trained with the same LDM, e.g. idm-<same suffix>.gguf)", cfg.idm_path, p->Hi,
@@ -442,6 +447,8 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     p->ldm = xcalloc((size_t)p->K * (size_t)p->Hi, sizeof(int));
     if (p->ldm_net) p->window = xmalloc((size_t)p->K * (size_t)(p->Hi + 1) * p->fb);
     p->logits = xmalloc((size_t)p->K * POLICY_MOVES * sizeof(float));
+    p->weight = xmalloc((size_t)p->K * sizeof(float));
+    p->top = cfg.top_codes && p->H > 0;
     snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d, temperature %g",
              cfg.tokenizer_path, cfg.ar_path,
              p->H ? (p->ldm_net ? "video+LDM, the IDM reads the LDM codes of the imagined frame" : "video+LDM")
@@ -469,6 +476,7 @@ void policy_free(policy_t *p)
     free(p->codes_next);
     free(p->ldm);
     free(p->logits);
+    free(p->weight);
     free(p);
 }
 
@@ -512,8 +520,14 @@ static int run_rollouts(policy_t *p, const board_t *b, stone_t color, int K, rng
     for (int k = 1; k < K; k++) memcpy(p->rgb_t + (size_t)k * p->fb, p->rgb_t, p->fb);
     tokenizer_encode(p->tok, p->rgb_t, 1, p->codes_t);
     double t1 = time_wall();
-    ar_sampler_t s = {.temperature = p->cfg.temperature, .top_k = p->cfg.top_k, .top_p = p->cfg.top_p};
-    ar_imagine(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, &s, rng, p->ldm, p->codes_next);
+    if (p->top) {
+        if ((long)K > p->ar->ldm_codebook) return -1;
+        ar_imagine_top(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, p->ldm, p->weight, p->codes_next);
+    } else {
+        ar_sampler_t s = {.temperature = p->cfg.temperature, .top_k = p->cfg.top_k, .top_p = p->cfg.top_p};
+        ar_imagine(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, &s, rng, p->ldm, p->codes_next);
+        for (int k = 0; k < K; k++) p->weight[k] = 1.0f;
+    }
     double t2 = time_wall();
     tokenizer_decode(p->tok, p->codes_next, K, p->rgb_next);
     double t3 = time_wall();
@@ -539,15 +553,28 @@ static int run_rollouts(policy_t *p, const board_t *b, stone_t color, int K, rng
     return 0;
 }
 
-int policy_distribution(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, float *probs)
+/* probs = the futures' IDM softmaxes averaged with their weights (the top codes' probabilities,
+ * or 1 each); argmax[k] / top[k] (may be NULL) each future's own argmax and its probability. */
+static void mix(const policy_t *p, int K, float *probs, int *argmax, float *top)
 {
-    if (run_rollouts(p, b, color, K, rng)) return -1;
     float sm[POLICY_MOVES];
+    double wsum = 0;
+    for (int k = 0; k < K; k++) wsum += p->weight[k];
     for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 0;
     for (int k = 0; k < K; k++) {
         softmax82(p->logits + (size_t)k * POLICY_MOVES, sm);
-        for (int i = 0; i < POLICY_MOVES; i++) probs[i] += sm[i] / (float)K;
+        float w = wsum > 0 ? (float)(p->weight[k] / wsum) : 1.0f / (float)K;
+        for (int i = 0; i < POLICY_MOVES; i++) probs[i] += w * sm[i];
+        int a = argmax82(sm);
+        if (argmax) argmax[k] = a;
+        if (top) top[k] = sm[a];
     }
+}
+
+int policy_distribution(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, float *probs)
+{
+    if (run_rollouts(p, b, color, K, rng)) return -1;
+    mix(p, K, probs, NULL, NULL);
     return 0;
 }
 
@@ -567,14 +594,8 @@ int policy_imagine(policy_t *p, const board_t *b, stone_t color, int K, rng_t *r
     memcpy(out->ldm, p->ldm, (size_t)K * (size_t)p->Hi * sizeof(int));
     out->move = xmalloc((size_t)K * sizeof(int));
     out->move_prob = xmalloc((size_t)K * sizeof(float));
-    float sm[POLICY_MOVES];
-    for (int k = 0; k < K; k++) {
-        softmax82(p->logits + (size_t)k * POLICY_MOVES, sm);
-        int a = argmax82(sm);
-        out->move[k] = policy_index_to_point(a);
-        out->move_prob[k] = sm[a];
-        for (int i = 0; i < POLICY_MOVES; i++) out->probs[i] += sm[i] / (float)K;
-    }
+    mix(p, K, out->probs, out->move, out->move_prob);
+    for (int k = 0; k < K; k++) out->move[k] = policy_index_to_point(out->move[k]);
     return 0;
 }
 
@@ -593,6 +614,13 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
 {
     float probs[POLICY_MOVES];
     int t, mv = VERTEX_PASS;
+    if (p->top) { /* deterministic: the K likeliest codes, marginalized; a retry changes nothing */
+        int K = (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
+        if (policy_distribution(p, &g->board, color, K, rng, probs)) return -1;
+        if (tries) *tries = 1;
+        *point = policy_index_to_point(argmax82(probs));
+        return 0;
+    }
     for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {
         if (policy_distribution(p, &g->board, color, 1, rng, probs)) return -1;
         mv = policy_index_to_point(argmax82(probs));

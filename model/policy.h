@@ -69,6 +69,10 @@ typedef struct {
     int top_k;           /* 0: all */
     float top_p;         /* 1: all */
     const backend_t *be; /* NULL: the CPU backend */
+    bool top_codes;        /* transformers with LDM codes: the K futures are the K likeliest
+                              first codes z^1, each continued greedily and weighted by its
+                              probability (deterministic; default); false: K samples under
+                              temperature / top-k / top-p, weighted equally */
     bool codes_from_frame; /* the IDM reads the LDM's codes of the imagined window (x_t,
                               x^_{t+1}, x^_{t+1}, ...) instead of the codes the transformer
                               imagined (needs ldm_path); a video-only transformer always does */

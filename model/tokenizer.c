@@ -28,6 +28,11 @@ int tokenizer_preset(const char *name, tokenizer_config_t *cfg)
         *cfg = (tokenizer_config_t){.board_size = 9, .px = 64, .channels = 3, .patch = 16, .margin = 4, .hidden = 384,
                                     .n_levels = 10, .levels = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, .l1_weight = 0.0f,
                                     .disc_weight = 1.0f};
+    } else if (!strcmp(name, "grid")) {
+        /* one token per intersection: 72-px frames (the same drawing scaled by 72/256), whose
+         * 8-px patches are centred within 0.63 px of the 9x9 intersections; a 3-level code */
+        *cfg = (tokenizer_config_t){.board_size = 9, .px = 72, .channels = 3, .patch = 8, .margin = 3, .hidden = 64,
+                                    .n_levels = 1, .levels = {3}, .l1_weight = 0.0f, .disc_weight = 1.0f};
     } else if (!strcmp(name, "tiny")) {
         *cfg = (tokenizer_config_t){.board_size = 9, .px = 32, .channels = 3, .patch = 8, .margin = 2, .hidden = 32,
                                     .n_levels = 4, .levels = {8, 5, 5, 5}, .l1_weight = 0.0f, .disc_weight = 1.0f};

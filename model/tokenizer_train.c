@@ -304,7 +304,7 @@ static void on_stop_signal(int sig)
 static void train_usage(FILE *f)
 {
     fprintf(f,
-            "usage: videogo train tokenizer [--preset cpu|paper|tiny] [--resume] [options]\n"
+            "usage: videogo train tokenizer [--preset cpu|grid|paper|tiny] [--resume] [options]\n"
             "       videogo train tokenizer --eval WEIGHTS [--val SHARD] [--eval-frames N]\n"
             "\n"
             "Trains the frame tokenizer (model/tokenizer.h) as an autoencoder on frames rendered\n"
@@ -314,7 +314,8 @@ static void train_usage(FILE *f)
             "Progress on stderr; the run and its loss/throughput go to SQLite (--db). SIGINT or\n"
             "SIGTERM stops after the current step with a checkpoint (resume with --resume).\n"
             "\n"
-            "  --preset NAME       cpu (64 px, default), paper (256 px), tiny (tests)\n"
+            "  --preset NAME       cpu (64 px, default), grid (72 px, one token per intersection),\n"
+            "                      paper (256 px), tiny (tests)\n"
             "  --hidden H          override the preset's MLP width\n"
             "  --margin M          override the encoder's patch margin (pixels)\n"
             "  --disc X            override the intersection-disc loss weight\n"
@@ -425,7 +426,7 @@ int cmd_train_tokenizer(int argc, char **argv)
                 elapsed0);
     } else {
         tokenizer_config_t cfg;
-        if (tokenizer_preset(o.preset, &cfg)) die("unknown preset '%s' (cpu, paper, tiny)", o.preset);
+        if (tokenizer_preset(o.preset, &cfg)) die("unknown preset '%s' (cpu, grid, paper, tiny)", o.preset);
         if (hidden) cfg.hidden = hidden;
         if (margin >= 0) cfg.margin = margin;
         if (disc >= 0) cfg.disc_weight = (float)disc;

@@ -20,6 +20,7 @@ int ar_preset(const char *name, ar_config_t *cfg)
     int layers, width, heads, hidden;
     if (!strcmp(name, "cpu")) layers = 4, width = 256, heads = 4, hidden = 688;
     else if (!strcmp(name, "paper")) layers = 12, width = 768, heads = 12, hidden = 2048;
+    else if (!strcmp(name, "grid")) layers = 4, width = 128, heads = 4, hidden = 344;
     else if (!strcmp(name, "tiny")) layers = 2, width = 32, heads = 2, hidden = 64;
     else return -1;
     snprintf(cfg->preset, sizeof cfg->preset, "%s", name);
@@ -202,7 +203,9 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     ar_t *m = xcalloc(1, sizeof *m);
     m->cfg = *cfg;
     m->be = be;
-    m->L = ar_seq_len(cfg);
+    m->L = m->L_full = ar_seq_len(cfg);
+    m->ldm_weight = 1.0f;
+    m->grad_scale = 1.0f;
     m->C = cfg->width;
     m->NH = cfg->heads;
     m->F = cfg->hidden;
@@ -506,6 +509,15 @@ float ar_forward(ar_t *m, const int *tokens, int B)
     return tot ? (float)((s[0] + s[1] + s[2]) / tot) : 0.0f;
 }
 
+void ar_set_len(ar_t *m, int len)
+{
+    const int pre = ar_loss_start(&m->cfg) + m->cfg.horizon + 3;
+    if (len == 0) len = m->L_full;
+    if (len != m->L_full && (m->cfg.horizon == 0 || len != pre))
+        die("ar_set_len: %d tokens; the sequence has %d and its prefix through <act_end> %d", len, m->L_full, pre);
+    m->L = len;
+}
+
 const float *ar_logits(ar_t *m)
 {
     m->be->to_host(m->host_logits, m->logits, (size_t)m->batch * m->L * m->NO * sizeof(float));
@@ -514,6 +526,7 @@ const float *ar_logits(ar_t *m)
 
 const float *ar_step(ar_t *m, const int *tokens, int B, int pos0, int T)
 {
+    if (m->L != m->L_full) die("ar_step: the model is set to train on %d-token prefixes (ar_set_len)", m->L);
     if (B < 1 || B > m->max_batch || T < 1 || pos0 < 0 || pos0 + T > m->L)
         die("ar_step: batch %d (max %d), positions %d..%d (L %d)", B, m->max_batch, pos0, pos0 + T - 1, m->L);
     set_ids(m, tokens, B, pos0, T, 0);
@@ -559,7 +572,8 @@ void ar_backward(ar_t *m)
     const int B = m->batch, L = m->L, N = B * L, C = m->C, F = m->F, NH = m->NH, HD = C / NH;
     const size_t NM = (size_t)m->max_batch * L, NMAX = NM;
     const long ntok = m->n_spec + m->n_img + m->n_ldm;
-    const float dscale = 1.0f / (float)(ntok ? ntok : 1);
+    const float dscale = m->grad_scale / (float)(ntok ? ntok : 1);
+    const int Di = m->cfg.n_img_levels;
     const float theta = m->cfg.rope_theta;
     float *g = m->grad, *p = m->param;
 
@@ -567,7 +581,8 @@ void ar_backward(ar_t *m)
     const int *tg = m->ids + (size_t)(m->G + 1) * NMAX;
     for (int c = 0; c < m->n_calls; c++)
         be->softmax_cross_entropy(m->losses + (size_t)c * N, m->dlogits + m->call_off[c],
-                                  m->logits + m->call_off[c], tg + (size_t)c * NMAX, N, m->call_v[c], m->NO, dscale);
+                                  m->logits + m->call_off[c], tg + (size_t)c * NMAX, N, m->call_v[c], m->NO,
+                                  c > Di ? dscale * m->ldm_weight : dscale);
     be->zero(m->dln, (size_t)N * C * sizeof(float));
     be->matmul_backward(m->dln, PRM(m, g, P_HEAD(m)), NULL, m->dlogits, m->lnf, PRM(m, p, P_HEAD(m)), N, C, m->NO);
     be->zero(m->dres, (size_t)N * C * sizeof(float));
@@ -677,8 +692,57 @@ static int sample_code(const ar_t *m, const float *row, int c0, int nd, const ar
     return code;
 }
 
+/* The B most likely codes of one head row's LDM digits (their joint probability: the product
+ * of the digits' softmaxes), most likely first, into top[B] and prob[B]. */
+static void top_codes(const ar_t *m, const float *row, int B, int *top, float *prob)
+{
+    const int c0 = 1 + m->cfg.n_img_levels, nd = m->cfg.n_ldm_levels;
+    double lz[AR_MAX_LEVELS];
+    for (int i = 0; i < nd; i++) {
+        const float *r = row + m->call_off[c0 + i];
+        double mx = r[0], z = 0;
+        for (int v = 1; v < m->call_v[c0 + i]; v++) mx = r[v] > mx ? r[v] : mx;
+        for (int v = 0; v < m->call_v[c0 + i]; v++) z += exp((double)r[v] - mx);
+        lz[i] = mx + log(z);
+    }
+    for (int b = 0; b < B; b++) top[b] = -1, prob[b] = -1.0f;
+    for (long code = 0; code < m->ldm_codebook; code++) {
+        double lp = 0;
+        long c = code;
+        for (int i = 0; i < nd; i++) {
+            int v = m->call_v[c0 + i];
+            lp += (double)row[m->call_off[c0 + i] + c % v] - lz[i];
+            c /= v;
+        }
+        float pr = (float)exp(lp);
+        if (pr <= prob[B - 1]) continue;
+        int j = B - 1;
+        while (j > 0 && prob[j - 1] < pr) top[j] = top[j - 1], prob[j] = prob[j - 1], j--;
+        top[j] = (int)code, prob[j] = pr;
+    }
+}
+
+static void imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t *s, rng_t *rng, int *ldm,
+                    float *weight, int *next_img);
+
 void ar_imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t *s, rng_t *rng, int *ldm,
                 int *next_img)
+{
+    imagine(m, img, to_move, B, s, rng, ldm, NULL, next_img);
+}
+
+void ar_imagine_top(ar_t *m, const int *img, int to_move, int B, int *ldm, float *prob, int *next_img)
+{
+    if (m->cfg.horizon < 1) die("ar_imagine_top: a video-only transformer imagines no codes");
+    if ((long)B > m->ldm_codebook || B > AR_TOP_MAX) die("ar_imagine_top: %d codes of %ld", B, m->ldm_codebook);
+    const ar_sampler_t greedy = {.temperature = 0.0f, .top_k = 0, .top_p = 1.0f};
+    imagine(m, img, to_move, B, &greedy, NULL, ldm, prob, next_img);
+}
+
+/* weight != NULL: z^1 of future b is the b-th most likely code (its probability in weight[b]),
+ * the rest follows s; else everything follows s. */
+static void imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t *s, rng_t *rng, int *ldm,
+                    float *weight, int *next_img)
 {
     const int T = m->cfg.img_tokens, H = m->cfg.horizon, Di = m->cfg.n_img_levels, NO = m->NO;
     const int io = AR_N_SPECIAL, lo = AR_N_SPECIAL + (int)m->img_codebook;
@@ -706,10 +770,13 @@ void ar_imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t 
      * futures read future 0's row after the shared prompt) */
     int stride = P, bstride = 0;
     if (H > 0) {
+        int first[AR_TOP_MAX];
+        if (weight) top_codes(m, lg + (size_t)(stride - 1) * NO, B, first, weight);
         for (int h = 0; h < H; h++) {
             for (int b = 0; b < B; b++) {
-                int z = sample_code(m, lg + ((size_t)b * bstride + stride - 1) * NO, 1 + Di, m->cfg.n_ldm_levels,
-                                    s, rng);
+                int z = weight && h == 0 ? first[b]
+                                         : sample_code(m, lg + ((size_t)b * bstride + stride - 1) * NO, 1 + Di,
+                                                       m->cfg.n_ldm_levels, s, rng);
                 ldm[b * H + h] = z;
                 buf[b] = lo + z;
             }

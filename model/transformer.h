@@ -55,6 +55,7 @@
 #define AR_MAX_LEVELS 16
 #define AR_N_PARAMS (4 + 6 * AR_MAX_LAYERS)
 #define AR_MAX_CALLS (1 + 2 * AR_MAX_LEVELS) /* softmax groups of the head */
+#define AR_TOP_MAX 256       /* ar_imagine_top: futures at most */
 
 /* Special tokens (their ids in the unified token space; image code c is AR_N_SPECIAL + c,
  * LDM code z is AR_N_SPECIAL + img_codebook + z). */
@@ -93,6 +94,9 @@ typedef struct {
     ar_config_t cfg;
     const backend_t *be;
     int L, C, NH, F, NO, G;  /* sequence length, width, heads, SwiGLU width, head logits, digit slots */
+    int L_full;              /* ar_seq_len; L differs only while training on prefixes (ar_set_len) */
+    float ldm_weight;        /* backward: weight of the LDM codes' loss against the others' (1) */
+    float grad_scale;        /* backward: multiplies every gradient (1; for accumulated passes) */
     int max_batch, batch;
     long img_codebook, ldm_codebook;
     int img_off, ldm_off;    /* first head column / embedding row of the image / LDM digits */
@@ -149,6 +153,11 @@ void ar_seq_build(const ar_t *m, const int *img, int to_move, const int *ldm, co
 /* Full forward on B <= max_batch sequences tokens[B*L] (host); returns the mean loss (nats per
  * target token) and sets loss_img / loss_ldm / loss_spec. m->logits holds [B*L, NO]. */
 float ar_forward(ar_t *m, const int *tokens, int B);
+/* Training on prefixes: len = ar_loss_start + H + 3 (T + H + 6) makes the following forward/backward calls
+ * take sequences that stop after <act_end> (the targets <act_start>, z^1..z^H, <act_end>; the
+ * causal mask makes their logits those of the full sequence); 0 restores the full L. The
+ * KV-cache calls (ar_step, ar_imagine) refuse a model set to a prefix. Dies on another len. */
+void ar_set_len(ar_t *m, int len);
 void ar_zero_grad(ar_t *m);
 void ar_backward(ar_t *m);            /* of the last ar_forward: accumulates into m->grad */
 /* Global-norm clipping (max_norm <= 0: none) + one AdamW step t_step (from 1); returns the norm. */
@@ -171,5 +180,11 @@ int ar_sample_digit(const float *logits, int V, const ar_sampler_t *s, rng_t *rn
  * and next_img[B*T] (tokenizer code indices of x_{t+1}). Deterministic given rng's state. */
 void ar_imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t *s, rng_t *rng, int *ldm,
                 int *next_img);
+
+/* As ar_imagine, but deterministic: future b takes the b-th most likely z^1 (the joint
+ * probability of its digits; prob[b] gets it), then the greedy z^2..z^H and x_{t+1}. The B
+ * futures are the B likeliest first codes, so weighting each future's IDM softmax by prob[b]
+ * marginalizes the move over them. B <= AR_TOP_MAX and <= the codebook; H >= 1. */
+void ar_imagine_top(ar_t *m, const int *img, int to_move, int B, int *ldm, float *prob, int *next_img);
 
 #endif

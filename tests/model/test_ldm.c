@@ -174,12 +174,14 @@ START_TEST(test_query_mask)
 END_TEST
 
 /* The decoder's analytic gradient (everything after FSQ, so the loss is smooth in it) against
- * central finite differences, at the largest-gradient entry of each decoder tensor. */
+ * central finite differences, at the largest-gradient entry of each decoder tensor; the gelu
+ * decoder (_i 0) and the gated one (_i 1). */
 START_TEST(test_decoder_gradient)
 {
     setup();
     ldm_config_t cfg;
     ck_assert_int_eq(ldm_preset("tiny", &cfg), 0);
+    cfg.gated = _i;
     const backend_t *be = backend_cpu();
     be->set_threads(1);
     enum { B = 2 };
@@ -354,7 +356,7 @@ int main(void)
     tcase_add_test(tc, test_padding);
     tcase_add_test(tc, test_query_mask);
     tcase_add_test(tc, test_determinism);
-    tcase_add_test(tc, test_decoder_gradient);
+    tcase_add_loop_test(tc, test_decoder_gradient, 0, 2);
     tcase_add_test(tc, test_weights_round_trip);
     tcase_add_test(tc, test_loss_falls);
     tcase_add_test(tc, test_loss_falls_h1_h3);

@@ -34,17 +34,20 @@
 
 static char tmpdir[256], dir5[300], dir0[300], dir_other[300], dir_other0[300];
 
-static policy_t *load(const char *dir, int K)
+static policy_t *load_mode(const char *dir, int K, bool top)
 {
     policy_config_t cfg;
     char err[2048];
     policy_config_default(&cfg);
     policy_config_set_dir(&cfg, dir);
     cfg.max_rollouts = K;
+    cfg.top_codes = top;
     policy_t *p = policy_load(&cfg, err, sizeof err);
     ck_assert_msg(p != NULL, "policy_load %s: %s", dir, err);
     return p;
 }
+
+static policy_t *load(const char *dir, int K) { return load_mode(dir, K, true); }
 
 static player_t *learned(const char *dir, int K, uint64_t seed)
 {
@@ -66,7 +69,7 @@ static void setup(game_t *g, const char *const rows[9])
 
 START_TEST(test_distribution)
 {
-    policy_t *p = load(dir5, 4);
+    policy_t *p = load_mode(dir5, 4, false); /* sampled futures */
     ck_assert_int_eq(policy_board_size(p), 9);
     ck_assert_int_eq(policy_horizon(p), 5);
     board_t b;
@@ -401,9 +404,50 @@ START_TEST(test_analyze)
 }
 END_TEST
 
+/* Top codes (the default): the K futures are the K likeliest z^1, distinct, whatever the rng;
+ * paper mode takes the argmax of their weighted mixture in one try. */
+START_TEST(test_top_codes)
+{
+    policy_t *p = load(dir5, 4);
+    board_t b;
+    board_init(&b, 9);
+    board_play(&b, STONE_BLACK, 40, NULL, NULL);
+    float a[POLICY_MOVES], c[POLICY_MOVES];
+    rng_t r1, r2;
+    rng_seed(&r1, 5);
+    rng_seed(&r2, 77);
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_WHITE, 4, &r1, a), 0);
+    ck_assert_int_eq(policy_distribution(p, &b, STONE_WHITE, 4, &r2, c), 0);
+    double sum = 0;
+    for (int i = 0; i < POLICY_MOVES; i++) {
+        ck_assert(a[i] == c[i]); /* no sampling */
+        sum += a[i];
+    }
+    ck_assert_msg(fabs(sum - 1) < 1e-4, "sum %g", sum);
+    policy_imagined_t im;
+    ck_assert_int_eq(policy_imagine(p, &b, STONE_WHITE, 4, &r1, &im), 0);
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < k; j++) ck_assert_int_ne(im.ldm[k * im.horizon], im.ldm[j * im.horizon]);
+    for (int i = 0; i < POLICY_MOVES; i++) ck_assert(fabsf(im.probs[i] - a[i]) < 1e-6f);
+    policy_imagined_free(&im);
+    game_t g = {0};
+    game_init(&g, 9, 7.0f);
+    game_play(&g, STONE_BLACK, 40);
+    int mv, tries;
+    ck_assert_int_eq(policy_paper_move(p, &g, STONE_WHITE, &r1, &mv, &tries), 0);
+    ck_assert_int_eq(tries, 1);
+    int best = 0;
+    for (int i = 1; i < POLICY_MOVES; i++)
+        if (a[i] > a[best]) best = i;
+    ck_assert_int_eq(mv, policy_index_to_point(best));
+    game_free(&g);
+    policy_free(p);
+}
+END_TEST
+
 START_TEST(test_paper_mode)
 {
-    policy_t *p = load(dir5, 1);
+    policy_t *p = load_mode(dir5, 1, false);
     game_t g = {0};
     game_init(&g, 9, 7.0f);
     rng_t r;
@@ -707,6 +751,7 @@ static Suite *suite(bool match)
     tcase_add_test(tc, test_resign_flag);
     tcase_add_test(tc, test_analyze);
     tcase_add_test(tc, test_paper_mode);
+    tcase_add_test(tc, test_top_codes);
     tcase_add_test(tc, test_hash_mismatch);
     tcase_add_test(tc, test_video_only);
     tcase_add_test(tc, test_gtp_imagine);

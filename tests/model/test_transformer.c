@@ -6,7 +6,9 @@
  *   - determinism: two models from one seed stay bit-identical through training steps;
  *   - sampling: greedy = argmax, top-k 1 = greedy, top-p tiny = greedy, temperature 1 follows
  *     the softmax; ar_imagine is deterministic given the RNG and greedy futures agree;
- *   - weights round trip: save + load gives bit-identical logits and keeps the SHA-256s.
+ *   - weights round trip: save + load gives bit-identical logits and keeps the SHA-256s;
+ *   - prefixes (ar_set_len): the logits and z loss of sequences cut after <act_end> are the
+ *     full forward's; the LDM weight scales exactly the z codes' share of the gradient.
  */
 #include <check.h>
 #include <math.h>
@@ -253,6 +255,72 @@ START_TEST(test_weights_round_trip)
 }
 END_TEST
 
+/* Gradient of one forward/backward on tok with the given LDM weight, into g[n_params]. */
+static void grad_with(ar_t *m, const int *tok, int B, float w, float *g)
+{
+    ar_forward(m, tok, B);
+    ar_zero_grad(m);
+    m->ldm_weight = w;
+    ar_backward(m);
+    memcpy(g, m->grad, m->n_params * sizeof(float));
+    m->ldm_weight = 1.0f;
+}
+
+START_TEST(test_prefix_and_ldm_weight)
+{
+    ar_config_t c = tiny(2);
+    ar_t *m = ar_new(&c, backend_cpu(), 4, 5);
+    train_steps(m, 10, 4, 3e-3f, 5, NULL);
+    const int B = 3, L = m->L, NO = m->NO, Lp = ar_loss_start(&m->cfg) + c.horizon + 3;
+    ck_assert_int_eq(Lp, 16 + 2 + 6);
+    rng_t r;
+    rng_seed(&r, 17);
+    int *tok = xmalloc((size_t)B * L * sizeof(int)), *pre = xmalloc((size_t)B * Lp * sizeof(int));
+    make_batch(m, &r, B, tok);
+    ar_forward(m, tok, B);
+    const double zfull = m->loss_ldm;
+    float *full = xmalloc((size_t)B * L * NO * sizeof(float));
+    memcpy(full, ar_logits(m), (size_t)B * L * NO * sizeof(float));
+    for (int b = 0; b < B; b++) memcpy(pre + (size_t)b * Lp, tok + (size_t)b * L, (size_t)Lp * sizeof(int));
+    ar_set_len(m, Lp);
+    ar_forward(m, pre, B);
+    ck_assert_int_eq((int)m->n_ldm, B * c.horizon);
+    ck_assert_int_eq((int)m->n_img, 0);
+    const float *lg = ar_logits(m);
+    double maxd = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < Lp; t++)
+            for (int o = 0; o < NO; o++) {
+                double d = fabs(lg[((size_t)b * Lp + t) * NO + o] - full[((size_t)b * L + t) * NO + o]);
+                maxd = d > maxd ? d : maxd;
+            }
+    fprintf(stderr, "prefix vs full logits: max |diff| %.3g; z loss %.5f vs %.5f\n", maxd, m->loss_ldm, zfull);
+    ck_assert_msg(maxd < 1e-4, "prefix logits differ by %g", maxd);
+    ck_assert_msg(fabs(m->loss_ldm - zfull) < 1e-4, "z loss %g vs %g", m->loss_ldm, zfull);
+    ar_set_len(m, 0);
+    ck_assert_int_eq(m->L, L);
+
+    /* linearity in the weight: g(2) - g(1) == g(1) - g(0) != 0 */
+    float *g0 = xmalloc(m->n_params * sizeof(float)), *g1 = xmalloc(m->n_params * sizeof(float)),
+          *g2 = xmalloc(m->n_params * sizeof(float));
+    grad_with(m, tok, B, 0.0f, g0);
+    grad_with(m, tok, B, 1.0f, g1);
+    grad_with(m, tok, B, 2.0f, g2);
+    double dz = 0, err = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        double a = (double)g2[i] - g1[i], b2 = (double)g1[i] - g0[i];
+        dz = fabs(b2) > dz ? fabs(b2) : dz;
+        err = fabs(a - b2) > err ? fabs(a - b2) : err;
+    }
+    fprintf(stderr, "LDM weight: max |g(1)-g(0)| %.3g, linearity error %.3g\n", dz, err);
+    ck_assert_msg(dz > 1e-6, "the LDM weight changes nothing");
+    ck_assert_msg(err < 1e-5 + 1e-3 * dz, "gradient not linear in the LDM weight (%g)", err);
+    free(g0), free(g1), free(g2);
+    free(full), free(tok), free(pre);
+    ar_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("transformer");
@@ -263,6 +331,7 @@ int main(void)
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_sampling);
     tcase_add_test(tc, test_weights_round_trip);
+    tcase_add_test(tc, test_prefix_and_ldm_weight);
     tcase_add_test(tc, test_loss_falls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
