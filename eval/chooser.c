@@ -86,6 +86,7 @@ static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *e
     cfg.max_rollouts = rollouts;
     if (o->temperature_given) cfg.temperature = o->temperature;
     cfg.codes_from_frame = o->codes_from_frame;
+    cfg.top_codes = !o->sample;
     char e[2048];
     policy_t *pol = NULL;
     if (!policy_files_exist(&cfg, e, sizeof e) || !(pol = policy_load(&cfg, e, sizeof e)))
@@ -95,7 +96,9 @@ static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *e
 
 static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int errlen)
 {
-    policy_t *pol = load_policy(o, 1, err, errlen);
+    /* the top codes: K of them (--rollouts); sampled futures: one per try */
+    policy_t *pol = load_policy(o, o->sample ? 1 : o->rollouts > 0 ? o->rollouts : POLICY_DEFAULT_ROLLOUTS, err,
+                                errlen);
     if (!pol) return NULL;
     learned_chooser_t *c = xcalloc(1, sizeof *c);
     c->pol = pol;
@@ -130,8 +133,10 @@ const eval_chooser_kind_t eval_chooser_kinds[] = {
      "legal by construction"},
     {"learned", make_learned, true,
      "the learned policy (model/policy.h paper mode) from --weights (the transformer file or a "
-     "weights folder): one rollout at temperature 1, the IDM's argmax over 82 moves, up to 10 fresh "
-     "rollouts after an illegal one, no legality masking of the distribution"},
+     "weights folder): the IDM's softmax over 82 moves, averaged over the K likeliest LDM codes "
+     "(--rollouts, default 8) weighted by their probability, and its argmax; with --sample (or a "
+     "video-only transformer), one rollout at temperature 1 and up to 10 fresh rollouts after an "
+     "illegal move; no legality masking of the distribution"},
     {"learned-play", make_learned_play, true,
      "the learned player as `videogo gtp` plays (--rollouts K averaged, legal non-eye moves only, "
      "pass rules); legal by construction"},

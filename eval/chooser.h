@@ -45,6 +45,7 @@ typedef struct {
     float temperature;     /*   (default 1; <= 0 is greedy) */
     bool codes_from_frame; /* learned choosers: the IDM reads the LDM codes of the imagined
                               frame, not the transformer's (model/policy.h) */
+    bool sample;           /* learned choosers: sampled futures, not the top codes (policy.h) */
 } eval_chooser_opts_t;
 
 /* Builds a chooser, or returns NULL with a message in err. */

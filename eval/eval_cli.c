@@ -184,6 +184,7 @@ static int g_rollouts;
 static bool g_temperature_given;
 static float g_temperature;
 static bool g_codes_from_frame;
+static bool g_sample;
 
 /* Runs one variant; stores it when db != NULL. */
 static int run_variant(variant_t *v, const char *player, uint64_t seed, const gobench_set_t *set,
@@ -191,7 +192,7 @@ static int run_variant(variant_t *v, const char *player, uint64_t seed, const go
 {
     eval_chooser_opts_t co = {.weights = v->path[0] ? v->path : NULL, .seed = seed, .rollouts = g_rollouts,
                               .temperature_given = g_temperature_given, .temperature = g_temperature,
-                              .codes_from_frame = g_codes_from_frame};
+                              .codes_from_frame = g_codes_from_frame, .sample = g_sample};
     eval_chooser_t *ch = eval_chooser_new(player, &co, v->error, sizeof v->error);
     if (!ch) return -1;
     progress_t pr = {.t0 = time_wall(), .tty = isatty(2), .last_decile = -1, .label = v->label};
@@ -302,9 +303,11 @@ static void eval_usage(FILE *f)
     fprintf(f,
             "\n  --weights FILE    weights of the learned player (implies --player learned)\n"
             "  --seed N          seed of sampling players (default 1)\n"
-            "  --rollouts K      learned-play: transformer rollouts per move (default 8)\n"
-            "  --temperature T   learned choosers: the transformer's sampling temperature (default 1;\n"
-            "                    0 = greedy)\n"
+            "  --rollouts K      learned choosers: imagined futures per move (default 8): the K likeliest\n"
+            "                    LDM codes, each weighted by its probability\n"
+            "  --sample          learned choosers: sampled futures (--temperature) weighted equally\n"
+            "  --temperature T   learned choosers with --sample: the transformer's sampling temperature\n"
+            "                    (default 1; 0 = greedy)\n"
             "  --codes-from-frame  learned choosers: the IDM reads the LDM's codes of the imagined frame\n"
             "                    (weights/ldm-9x9.gguf) instead of the codes the transformer imagined\n"
             "  --limit N         only the first N positions\n"
@@ -379,6 +382,7 @@ int cmd_eval(int argc, char **argv)
             }
         } else if (!strcmp(a, "--ablate")) ablate = true, r = 1;
         else if (!strcmp(a, "--codes-from-frame")) g_codes_from_frame = true, r = 1;
+        else if (!strcmp(a, "--sample")) g_sample = true, r = 1;
         else if (!strcmp(a, "--quiet")) quiet = true, r = 1;
         else if (!strcmp(a, "--no-db")) no_db = true, r = 1;
         else {

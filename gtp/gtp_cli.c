@@ -32,6 +32,7 @@ typedef struct {
     float temperature;
     float resign_below;
     bool codes_from_frame;
+    bool sample;                        /* sampled futures instead of the top codes */
     int playouts;
     float prior_c, rave_k;
     bool uniform_prior, no_escape, no_patterns;
@@ -65,6 +66,7 @@ static void learned_config(const player_opts_t *o, policy_config_t *cfg)
     cfg->max_rollouts = o->rollouts;
     cfg->temperature = o->temperature;
     cfg->codes_from_frame = o->codes_from_frame;
+    cfg->top_codes = !o->sample;
 }
 
 static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen)
@@ -140,7 +142,9 @@ static void usage(FILE *f)
             "                  one file instead of the folder's; the tokenizer, IDM and LDM beside an --ar\n"
             "                  file are preferred (the IDM named like it: ar-X.gguf -> idm-X.gguf)\n"
             "  --rollouts K    imagined futures per move, 1..%d (default %d)\n"
-            "  --temperature T the transformer's sampling temperature (default 1)\n"
+            "  --sample        the K futures are sampled (--temperature) and weighted equally instead\n"
+            "                  of the K likeliest LDM codes weighted by their probability (default)\n"
+            "  --temperature T the transformer's sampling temperature with --sample (default 1)\n"
             "  --codes-from-frame  the IDM reads the LDM's codes of the imagined frame (needs the LDM)\n"
             "                  instead of the codes the transformer imagined\n"
             "  --threads N     CPU threads of the networks (default 1: small batches, and faster than\n"
@@ -207,7 +211,7 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -225,6 +229,7 @@ int cmd_gtp(int argc, char **argv)
         {"resign-below", required_argument, NULL, OPT_RESIGN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"codes-from-frame", no_argument, NULL, OPT_CODES},
+        {"sample", no_argument, NULL, OPT_SAMPLE},
         {"playouts", required_argument, NULL, OPT_PLAYOUTS},
         {"prior-c", required_argument, NULL, OPT_PRIOR_C},
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
@@ -341,6 +346,9 @@ int cmd_gtp(int argc, char **argv)
         case OPT_CODES:
             popts.codes_from_frame = true;
             weights_named = true;
+            break;
+        case OPT_SAMPLE:
+            popts.sample = true;
             break;
         case OPT_THREADS: {
             long v;

@@ -24,6 +24,8 @@
  *            queries are masked to zero): token k of frame j gets
  *              g = Wdx.x_t[k] + pos[k] + Wdz.[z^1..z^j, 0..] + frame[j]
  *            -> gelu -> fc1 -> gelu -> fc2 -> + x_t[k] (the decoder predicts the change).
+ *            Gated decoder (cfg.gated, the grid preset): g has width 2C and gelu(g) becomes
+ *            swiglu(g) = silu(g_a) * g_b, a product of two sums of the same terms.
  *            This causal use of the codes is deliberate: x_{t+1} depends on z^1 alone, so z^1
  *            must carry the move t -> t+1 (the paper's IDM reads z_t^1), and z^h the rest.
  * Loss: mean squared error of the predicted patches of x_{t+1..t+H} in [-1, 1] pixel units,

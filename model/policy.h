@@ -2,13 +2,18 @@
  * a frame, the frame becomes tokenizer codes, the transformer imagines K futures (LDM codes
  * z^ and the tokens of the next frame x^_{t+1}), the tokenizer decodes x^_{t+1}, and the
  * IDM reads the move from (x_t, x^_{t+1}, z^). Its 82 softmax probabilities (81 points of
- * 9x9, row-major from the top-left, then pass), averaged over the K rollouts, are the
- * policy's distribution.
+ * 9x9, row-major from the top-left, then pass), averaged over the K futures, are the
+ * policy's distribution. The futures (top_codes, the default, for a transformer with LDM
+ * codes): the K likeliest first codes z^1, each continued greedily, each weighted by its
+ * probability, so the average marginalizes the move over the codes; deterministic. Else
+ * (top_codes off, or a video-only transformer): K futures sampled at the configured
+ * temperature, weighted equally.
  *
  * Two ways to choose from it:
- *   - paper mode (policy_paper_move; `videogo eval gobench`): one rollout sampled at the
- *     configured temperature (1 by default), the IDM's argmax; an illegal move (occupied,
- *     suicide, positional superko) is retried with a fresh rollout up to
+ *   - paper mode (policy_paper_move; `videogo eval gobench`): with top codes, the argmax of
+ *     the distribution over the policy's max_rollouts likeliest codes, once. Else one rollout
+ *     sampled at the configured temperature (1 by default), the IDM's argmax; an illegal
+ *     move (occupied, suicide, positional superko) is retried with a fresh rollout up to
  *     POLICY_PAPER_RETRIES times, and the last move is returned even when it is illegal.
  *     No legality masking of the distribution: DESIGN.md section 6's raw figures.
  *   - play mode (policy_player_new; GTP and matches): the argmax of the K-rollout average

@@ -97,6 +97,7 @@ static void usage(FILE *f)
             "  --playouts N       also time the player with the tree search (N playouts, K rollouts as prior)\n"
             "  --threads N        CPU threads of the kernels (default 1, as `videogo gtp`)\n"
             "  --codes-from-frame the IDM reads the LDM's codes of the imagined frame\n"
+            "  --sample           sampled futures instead of the K likeliest LDM codes\n"
             "  --shard FILE       validation shard (default %s)\n",
             POLICY_WEIGHTS_ENV, policy_default_weights_dir(), POLICY_DEFAULT_ROLLOUTS, DEFAULT_SHARD);
 }
@@ -127,7 +128,7 @@ int cmd_bench_genmove(int argc, char **argv)
 {
     const char *wdir = NULL, *ar = NULL, *shard = DEFAULT_SHARD;
     int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1, playouts = 0;
-    bool codes_from_frame = false;
+    bool codes_from_frame = false, sample = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -141,6 +142,8 @@ int cmd_bench_genmove(int argc, char **argv)
             shard = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--rollouts")) {
             K = atoi(argv[++i]);
+        } else if (!strcmp(a, "--sample")) {
+            sample = true;
         } else if (!strcmp(a, "--codes-from-frame")) {
             codes_from_frame = true;
         } else if (i + 1 < argc && !strcmp(a, "--threads")) {
@@ -167,6 +170,7 @@ int cmd_bench_genmove(int argc, char **argv)
     if (ar) policy_config_for(&cfg, ar, wdir);
     cfg.max_rollouts = K;
     cfg.codes_from_frame = codes_from_frame;
+    cfg.top_codes = !sample;
     char err[4096];
     if (!policy_files_exist(&cfg, err, sizeof err)) {
         fprintf(stderr, "videogo bench genmove: no weights (%s); pass --weights-dir DIR or --ar FILE\n", err);

@@ -30,6 +30,8 @@
  * Throughput (same bench, same run): 1,950-2,180 tokens/s, 38-43 GFLOP/s = 71-82% of the sgemm
  * peak measured alongside; PyTorch 1.13 (Debian python3-torch, CPU, same model, step, threads)
  * 1,500-1,610 tokens/s: ours 1.21-1.46x faster.
+ * An LDM codebook of at most 256 codes (the grid preset's 243) is one digit, i.e. one joint
+ * softmax (ar_train.c chooses): a move distribution over codes needs the joint.
  * Sampling (ar_sampler_t) applies temperature / top-k / top-p to each digit's softmax.
  *
  * Code <-> digits: the FSQ mixed-radix order (kernels/ops.h fsq_*: dimension 0 least
