@@ -100,9 +100,14 @@ static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int
     policy_t *pol = load_policy(o, o->sample ? 1 : o->rollouts > 0 ? o->rollouts : POLICY_DEFAULT_ROLLOUTS, err,
                                 errlen);
     if (!pol) return NULL;
+    return eval_chooser_for_policy(pol, o->seed);
+}
+
+eval_chooser_t *eval_chooser_for_policy(policy_t *pol, uint64_t seed)
+{
     learned_chooser_t *c = xcalloc(1, sizeof *c);
     c->pol = pol;
-    c->seed = o->seed;
+    c->seed = seed;
     eval_chooser_t *ch = xcalloc(1, sizeof *ch);
     ch->name = "learned";
     ch->choose = learned_choose;

@@ -11,9 +11,9 @@
  * The table eval_chooser_kinds[] (chooser.c) maps a --player name to a constructor.
  * The "learned" entry loads o->weights (a transformer file, its tokenizer/IDM/LDM found
  * beside it or in the default weights folder, or a weights folder) and chooses with
- * model/policy.h's paper mode: one rollout sampled at temperature 1, the IDM's argmax
- * over the 82 moves, a fresh rollout after an illegal move up to 10 times (the move may
- * still be illegal then, and counts so).
+ * model/policy.h's paper mode: the argmax of the distribution over the K likeliest LDM
+ * codes (or, sampling, one rollout at temperature 1 and a fresh one after an illegal move
+ * up to 10 times); the move may be illegal, and counts so.
  *
  * Ownership: a chooser owns its ctx and is released with its free().
  */
@@ -25,6 +25,7 @@
 
 #include "engine/game.h"
 #include "engine/player.h"
+#include "model/policy.h"
 
 typedef struct eval_chooser eval_chooser_t;
 struct eval_chooser {
@@ -70,5 +71,8 @@ eval_chooser_t *eval_chooser_new(const char *name, const eval_chooser_opts_t *o,
 
 /* Wraps a player (taking ownership of it): choose() calls genmove in GENMOVE_NORMAL. */
 eval_chooser_t *eval_chooser_from_player(player_t *pl);
+
+/* The "learned" chooser (paper mode) over an already loaded policy, which it owns. */
+eval_chooser_t *eval_chooser_for_policy(policy_t *pol, uint64_t seed);
 
 #endif

@@ -214,6 +214,62 @@ static int evaluations_plot(db_t *db, const char *path, FILE *summary, char *err
     return rc;
 }
 
+/* ---- learning curves (eval/curve.h): action-value against core-hours, one series per run ---- */
+
+static int learning_plot(db_t *db, const char *path, FILE *summary, char *err, int errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h,
+                           "SELECT e.id, json_extract(e.config, '$.run_id'), json_extract(e.config, '$.core_hours'), "
+                           "json_extract(e.config, '$.step'), e.n, e.value, e.value_lo, e.value_hi, e.best, "
+                           "IFNULL(r.net, '?') FROM evaluations e LEFT JOIN training_runs r ON "
+                           "r.id = json_extract(e.config, '$.run_id') WHERE json_valid(e.config) AND "
+                           "json_extract(e.config, '$.core_hours') IS NOT NULL ORDER BY 2, 3",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "database: %s", sqlite3_errmsg(db->h));
+        return -1;
+    }
+    series_buf_t *s = NULL;
+    double **lo = NULL, **hi = NULL;
+    int ns = 0;
+    int64_t cur = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t run = sqlite3_column_int64(st, 1);
+        if (run != cur || !ns) {
+            s = xrealloc(s, (size_t)(ns + 1) * sizeof *s);
+            lo = xrealloc(lo, (size_t)(ns + 1) * sizeof *lo);
+            hi = xrealloc(hi, (size_t)(ns + 1) * sizeof *hi);
+            memset(&s[ns], 0, sizeof s[ns]);
+            lo[ns] = hi[ns] = NULL;
+            snprintf(s[ns].name, sizeof s[ns].name, "run %lld %s", (long long)run, sqlite3_column_text(st, 9));
+            s[ns].run = run;
+            ns++;
+            cur = run;
+        }
+        series_buf_t *b = &s[ns - 1];
+        double ch = sqlite3_column_double(st, 2), v = 100 * sqlite3_column_double(st, 5);
+        series_push(b, ch, v);
+        lo[ns - 1] = xrealloc(lo[ns - 1], (size_t)b->cap * sizeof **lo);
+        hi[ns - 1] = xrealloc(hi[ns - 1], (size_t)b->cap * sizeof **hi);
+        lo[ns - 1][b->n - 1] = 100 * sqlite3_column_double(st, 6);
+        hi[ns - 1][b->n - 1] = 100 * sqlite3_column_double(st, 7);
+        fprintf(summary, "  %s step %lld, %.3f core-hours: action-value %.1f%% [%.1f, %.1f], best-action %.1f%% (n=%d)\n",
+                b->name, (long long)sqlite3_column_int64(st, 3), ch, v, lo[ns - 1][b->n - 1], hi[ns - 1][b->n - 1],
+                100 * sqlite3_column_double(st, 8), sqlite3_column_int(st, 4));
+    }
+    sqlite3_finalize(st);
+    if (!ns) fprintf(summary, "  no learning-curve points yet (videogo train ar --curve-idm FILE)\n");
+    plot_series_t *ps = xmalloc((size_t)(ns ? ns : 1) * sizeof *ps);
+    for (int k = 0; k < ns; k++) ps[k] = (plot_series_t){s[k].name, s[k].x, s[k].y, lo[k], hi[k], s[k].n};
+    plot_opts_t po = {.title = "learning curve: action-value (paper mode) against training core-hours",
+                      .xlabel = "core-hours of training", .ylabel = "action-value %", .lines = true, .markers = true,
+                      .y_fixed = true, .y_lo = 0, .y_hi = 100};
+    int rc = plot_series(path, &po, ps, ns, err, errlen);
+    for (int k = 0; k < ns; k++) free(s[k].x), free(s[k].y), free(lo[k]), free(hi[k]);
+    free(s), free(lo), free(hi), free(ps);
+    return rc;
+}
+
 int report_write(db_t *db, const report_opts_t *o, const char *out_dir, FILE *out, char *err, int errlen)
 {
     if (mkdir(out_dir, 0755) && errno != EEXIST) {
@@ -235,6 +291,9 @@ int report_write(db_t *db, const report_opts_t *o, const char *out_dir, FILE *ou
     fprintf(sum, "\nevaluations:\n");
     snprintf(path, sizeof path, "%s/evaluations.png", out_dir);
     if (!rc) rc |= evaluations_plot(db, path, sum, err, errlen);
+    fprintf(sum, "\nlearning curves:\n");
+    snprintf(path, sizeof path, "%s/learning_curve.png", out_dir);
+    if (!rc) rc |= learning_plot(db, path, sum, err, errlen);
 
     sqlite3_stmt *st;
     fprintf(sum, "\nmatches:\n");
@@ -271,6 +330,6 @@ int report_write(db_t *db, const report_opts_t *o, const char *out_dir, FILE *ou
         while ((k = fread(buf, 1, sizeof buf, sum)) > 0) fwrite(buf, 1, k, out);
         fclose(sum);
     }
-    fprintf(out, "\nwrote %s/{summary.txt,training_loss.png,evaluations.png,ladder.png}\n", out_dir);
+    fprintf(out, "\nwrote %s/{summary.txt,training_loss.png,evaluations.png,learning_curve.png,ladder.png}\n", out_dir);
     return 0;
 }

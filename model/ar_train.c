@@ -26,6 +26,7 @@
 
 #include "engine/board.h"
 #include "engine/util.h"
+#include "eval/curve.h"
 #include "eval/db.h"
 #include "kernels/backend.h"
 #include "model/checkpoint.h"
@@ -354,6 +355,11 @@ static void train_usage(FILE *f)
             "  --prefix-batch N    N more sequences per step trained only through <act_end> (the\n"
             "                      z codes, at half the tokens of a full sequence; default 0)\n"
             "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
+            "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
+            "                      and at the end, the paper-mode figures of the current weights with\n"
+            "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
+            "                      (500) of --curve-set (default ../shared/data/gobench9/dev.jsonl),\n"
+            "                      stored with the core-hours so far (videogo report draws them)\n"
             "  --seed S            initialization and data seed (default 1)\n"
             "  --threads N         CPU threads (default 1)\n"
             "  --encode-threads N  CPU threads while building the caches (default: --threads)\n"
@@ -371,6 +377,9 @@ int cmd_train_ar(int argc, char **argv)
     char out_buf[256], ckpt_buf[256];
     int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
     ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
+    const char *curve_idm = NULL, *curve_set = NULL;
+    double curve_every = 15;
+    int curve_n = 500;
     const train_opt_t opts[] = {
         {"--video-only", TRAIN_OPT_FLAG, &video_only, 0, 0, NULL},
         {"--tokenizer", TRAIN_OPT_STR, &tok_path, 0, 0, NULL},
@@ -381,6 +390,10 @@ int cmd_train_ar(int argc, char **argv)
         {"--eval-n", TRAIN_OPT_INT, &eval_n, 1, 1000000, NULL},
         {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
+        {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
+        {"--curve-set", TRAIN_OPT_STR, &curve_set, 0, 0, NULL},
+        {"--curve-every", TRAIN_OPT_DOUBLE, &curve_every, 0, 0, NULL},
+        {"--curve-n", TRAIN_OPT_INT, &curve_n, 1, 1000000, NULL},
     };
     int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
@@ -501,6 +514,13 @@ int cmd_train_ar(int argc, char **argv)
             m->NO, m->n_params, batch, steps, pbatch, x.ldm_weight, (unsigned long long)tr.n, (unsigned long long)va.n);
 
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
+    double curve_s = 0, curve_last = elapsed0; /* seconds of curve points in this process */
+    char curve_set_buf[4096];
+    if (curve_idm && !curve_set) {
+        const char *data = getenv("VIDEOGO_DATA");
+        snprintf(curve_set_buf, sizeof curve_set_buf, "%s/gobench9/dev.jsonl", data ? data : "../shared/data");
+        curve_set = curve_set_buf;
+    }
     long seq_since = 0;
     double loss_sum = 0, img_sum = 0, ldm_sum = 0, pz_sum = 0;
     int loss_n = 0, stop = 0;
@@ -533,7 +553,7 @@ int cmd_train_ar(int argc, char **argv)
         loss_sum += loss, img_sum += step_img, ldm_sum += step_ldm;
         loss_n++;
         double now = time_wall();
-        if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
+        if (o.minutes > 0 && now - t_start - curve_s >= o.minutes * 60) stop = 1;
         if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
         if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == steps || stop) {
             double sps = seq_since / (now - t_log), tps = sps * (batch * L + pbatch * Lp) / batch;
@@ -542,7 +562,7 @@ int cmd_train_ar(int argc, char **argv)
             fprintf(stderr, "step %llu/%ld  loss %.4f (x_t+1 %.4f, z %.4f nats/token%s)  lr %.2e  %.2f steps/s  %.0f "
                             "tokens/s  %.0f s\n",
                     (unsigned long long)st.step, steps, loss_sum / loss_n, img_sum / loss_n, ldm_sum / loss_n, pz,
-                    (double)lr, sps / batch, tps, elapsed0 + now - t_start);
+                    (double)lr, sps / batch, tps, elapsed0 + now - t_start - curve_s);
             if (db && db_train_log(db, run_id, "train", (int64_t)st.step, loss_sum / loss_n, lr, tps))
                 fprintf(stderr, "warning: %s: %s\n", o.db, db_error(db));
             t_log = now;
@@ -568,8 +588,30 @@ int cmd_train_ar(int argc, char **argv)
             t_log += time_wall() - t0;
         }
         now = time_wall();
+        double trained = elapsed0 + now - t_start - curve_s;
+        if (curve_idm && (trained - curve_last >= curve_every * 60 || last)) {
+            double t0 = time_wall();
+            ar_save(m, o.out, cmd_argc, cmd);
+            curve_point_t cp = {.tokenizer = tok_path, .ar = o.out, .idm = curve_idm, .ldm = ldm_path,
+                                .set_path = curve_set, .n = curve_n, .run_id = db ? run_id : 0,
+                                .step = (long)st.step, .core_hours = trained * o.threads / 3600.0};
+            gobench_result_t res;
+            char cerr[1024];
+            if (curve_eval(db, &cp, &res, cerr, sizeof cerr))
+                fprintf(stderr, "warning: learning-curve point: %s\n", cerr);
+            else
+                fprintf(stderr, "curve step %llu (%.3f core-hours): action-value %.2f%%, best-action %.2f%%, legal "
+                                "%.2f%% on %ld positions (%.0f s)\n",
+                        (unsigned long long)st.step, cp.core_hours, 100 * res.value, 100 * res.best, 100 * res.legal,
+                        res.n, time_wall() - t0);
+            curve_last = trained;
+            curve_s += time_wall() - t0;
+            t_log += time_wall() - t0;
+            now = time_wall();
+            trained = elapsed0 + now - t_start - curve_s;
+        }
         if (now - t_ckpt >= o.ckpt_every || last) {
-            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, elapsed0 + now - t_start, &o.sched, games_pct, &x);
+            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, trained, &o.sched, games_pct, &x);
             fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }
