@@ -341,6 +341,10 @@ static int handle_property(parser_t *ps, const char *id, size_t id_offset)
         } else if (!strcmp(id, "SZ")) {
             int a, b;
             char extra;
+            if (ps->saw_move) { /* a root property: resizing after moves would move every stone */
+                rc = fail(ps, id_offset, "SZ after moves were played (the board size belongs to the root node)");
+                goto done;
+            }
             int k = sscanf(s, " %d : %d %c", &a, &b, &extra);
             if (k == 2 && a != b) {
                 rc = fail(ps, voff, "rectangular board %dx%d is not supported", a, b);
@@ -627,6 +631,14 @@ int sgf_read_file(const char *path, sgf_collection_t *out, sgf_error_t *err)
     size_t n;
     int rc = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > SGF_MAX_BYTES) {
+            err->offset = SGF_MAX_BYTES;
+            snprintf(err->message, sizeof err->message, "%s is larger than %d MiB, the SGF size limit", path,
+                     SGF_MAX_BYTES >> 20);
+            fclose(f);
+            free(b.s);
+            return -1;
+        }
         if (b.len + n + 1 > b.cap) {
             size_t cap = b.cap ? b.cap : 65536;
             while (cap < b.len + n + 1) cap *= 2;

@@ -56,7 +56,10 @@ typedef struct {
 /* Parses a whole collection. Returns 0, or -1 with *err filled (out left empty). */
 int sgf_parse(const char *text, size_t len, sgf_collection_t *out, sgf_error_t *err);
 
-/* Reads and parses a file; on an I/O error the message names the file and errno. */
+#define SGF_MAX_BYTES (64 << 20) /* sgf_read_file refuses larger files (or endless ones) */
+
+/* Reads and parses a file; on an I/O error the message names the file and errno; a file over
+ * SGF_MAX_BYTES is refused with a message, after reading at most that much. */
 int sgf_read_file(const char *path, sgf_collection_t *out, sgf_error_t *err);
 
 void sgf_game_free(sgf_game_t *g);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "engine/util.h"
@@ -193,6 +194,40 @@ db_t *db_open(const char *path, char *err, int errlen)
     sqlite3_busy_timeout(db->h, 30000);
     if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;") ||
         db_migrate(db)) {
+        snprintf(err, (size_t)errlen, "database %s: %s", path, db->err);
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+db_t *db_open_readonly(const char *path, char *err, int errlen)
+{
+    db_t *db = xcalloc(1, sizeof *db);
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "cannot open database %s: %s", path,
+                 db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        db_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db->h, 30000);
+    int v = user_version(db);
+    if (v < 0 && access(path, R_OK) == 0) {
+        /* A WAL database in a folder we cannot write: its -shm file cannot be made. Nobody
+         * can be writing it there either, so it is read as immutable. */
+        sqlite3_close(db->h);
+        db->h = NULL;
+        char uri[4200];
+        snprintf(uri, sizeof uri, "file:%s?immutable=1", path);
+        if (sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL) ==
+            SQLITE_OK)
+            v = user_version(db);
+    }
+    if (v < 0 || v == 0 || v > DB_SCHEMA_VERSION) {
+        if (v == 0) snprintf(db->err, sizeof db->err, "not a videogo database (no schema)");
+        else if (v > 0)
+            snprintf(db->err, sizeof db->err, "schema version %d is newer than this videogo understands (%d)", v,
+                     DB_SCHEMA_VERSION);
         snprintf(err, (size_t)errlen, "database %s: %s", path, db->err);
         db_close(db);
         return NULL;

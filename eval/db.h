@@ -54,6 +54,11 @@ typedef struct {
  * version. Returns NULL with a message in err (naming the file) on failure, including
  * a file written by a newer videogo (user_version too high). */
 db_t *db_open(const char *path, char *err, int errlen);
+/* Opens an existing database for reading only (SQLITE_OPEN_READONLY: no file is created or
+ * changed, so it works on a read-only file or folder), for the commands that only read
+ * (ratings, match list and export, report). NULL with a message when the file is missing,
+ * not a videogo database, or newer than this build. */
+db_t *db_open_readonly(const char *path, char *err, int errlen);
 void db_close(db_t *db);
 const char *db_error(const db_t *db);
 

@@ -551,7 +551,7 @@ static void match_usage(FILE *f)
 static int match_list(const char *db_path)
 {
     char err[600];
-    db_t *db = db_open(db_path, err, sizeof err);
+    db_t *db = db_open_readonly(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "videogo match list: %s\n", err);
         return 1;
@@ -602,7 +602,7 @@ static int match_export(int argc, char **argv)
         return 2;
     }
     char err[600];
-    db_t *db = db_open(db_path, err, sizeof err);
+    db_t *db = db_open_readonly(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "videogo %s: %s\n", cmd, err);
         return 1;
@@ -777,7 +777,7 @@ int cmd_ratings(int argc, char **argv)
         beside(db_path, "ratings.png", png_buf, sizeof png_buf);
         png = png_buf;
     }
-    db_t *db = db_open(db_path, err, sizeof err);
+    db_t *db = db_open_readonly(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "videogo ratings: %s\n", err);
         return 1;
@@ -828,7 +828,7 @@ int cmd_report(int argc, char **argv)
         beside(db_path, "report", dir_buf, sizeof dir_buf);
         out_dir = dir_buf;
     }
-    db_t *db = db_open(db_path, err, sizeof err);
+    db_t *db = db_open_readonly(db_path, err, sizeof err);
     if (!db) {
         fprintf(stderr, "videogo report: %s\n", err);
         return 1;

@@ -246,8 +246,23 @@ static void respond_error(gtp_t *ctx, const char *msg) { respond(ctx, false, msg
 
 /* ---- argument parsing ---- */
 
+/* GTP numbers are decimal (GTP 2 section 2.5): an optional sign, digits, and for a float an
+ * optional fraction; no hexadecimal, exponent, infinity, NaN or surrounding blanks. */
+static bool decimal(const char *s, bool fraction)
+{
+    if (*s == '+' || *s == '-') s++;
+    int digits = 0;
+    while (isdigit((unsigned char)*s)) s++, digits++;
+    if (fraction && *s == '.') {
+        s++;
+        while (isdigit((unsigned char)*s)) s++, digits++;
+    }
+    return digits > 0 && !*s;
+}
+
 static bool parse_int(const char *s, int *out)
 {
+    if (!decimal(s, false)) return false;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -258,6 +273,7 @@ static bool parse_int(const char *s, int *out)
 
 static bool parse_float(const char *s, double *out)
 {
+    if (!decimal(s, true)) return false;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -851,7 +867,7 @@ static reply_t cmd_kgs_time_settings(gtp_t *ctx, int argc, char **argv)
 
 /* Function:  Record the time left on one clock (sent before each genmove).
  * Arguments: color time stones (stones is 0 during main time)
- * Fails:     invalid color, time and stones not two integers
+ * Fails:     invalid color, time and stones not two integers, a negative time or stones
  * Returns:   nothing
  */
 static reply_t cmd_time_left(gtp_t *ctx, int argc, char **argv)
@@ -862,6 +878,7 @@ static reply_t cmd_time_left(gtp_t *ctx, int argc, char **argv)
     if (argc < 1 || !parse_color(argv[0], &c)) return fail(ctx, "invalid color");
     if (argc < 3 || !parse_float(argv[1], &t) || !parse_int(argv[2], &s))
         return fail(ctx, "time and stones not two integers");
+    if (t < 0 || s < 0) return fail(ctx, "time and stones must not be negative");
     ctx->time.has_left[c] = true;
     ctx->time.time_left[c] = t;
     ctx->time.stones_left[c] = s;

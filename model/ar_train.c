@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/board.h"
 #include "engine/util.h"
@@ -87,7 +88,7 @@ static int cache_read(const char *path, const char *sha, int width, int pct, con
 static void cache_write(const char *path, const char *sha, const dataset_info_t *di, const ar_cache_t *c)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()); /* two runs may build it at once */
     train_mkdir_parent(path);
     FILE *f = fopen(tmp, "wb");
     if (!f) die("cannot write %s: %s", tmp, strerror(errno));

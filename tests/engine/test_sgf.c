@@ -351,6 +351,8 @@ START_TEST(test_malformed)
         {"(;B[aa]()", 8, "expected ';'"},
         {"(;B[aa]1)", 7, "unexpected character"},
         {"(;B[aa]\\)", 7, "unexpected character"},
+        {"(;SZ[9];B[ee];SZ[19]B[ss])", 14, "SZ after moves"},
+        {"(;SZ[9];B[ee];SZ[9])", 14, "SZ after moves"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sgf_collection_t c;
@@ -363,6 +365,17 @@ START_TEST(test_malformed)
         ck_assert_msg(e.offset == bad[i].offset, "'%s': offset %zu, expected %zu (%s)", bad[i].text, e.offset, bad[i].offset,
                       e.message);
     }
+}
+END_TEST
+
+/* A file over SGF_MAX_BYTES (here /dev/zero, endless) is refused after reading the limit. */
+START_TEST(test_size_limit)
+{
+    sgf_collection_t c;
+    sgf_error_t e;
+    ck_assert_int_eq(sgf_read_file("/dev/zero", &c, &e), -1);
+    ck_assert_msg(strstr(e.message, "size limit") != NULL, "message: %s", e.message);
+    ck_assert(c.n_games == 0 && c.games == NULL);
 }
 END_TEST
 
@@ -442,6 +455,7 @@ int main(void)
     tcase_add_test(tc, test_features);
     tcase_add_test(tc, test_write_file);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_size_limit);
     tcase_add_test(tc, test_fuzz);
     tcase_add_test(tc, test_raw_examples);
     tcase_add_test(tc, test_katago9_round_trip);

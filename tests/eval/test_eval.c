@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/util.h"
@@ -424,6 +426,44 @@ START_TEST(test_db_schema_and_api)
 }
 END_TEST
 
+/* The commands that only read (ratings, match list, report) open the database read-only, so
+ * they work on a file and folder they cannot write. As root the check runs as nobody, since
+ * root writes through the permissions. */
+START_TEST(test_db_readonly)
+{
+    make_tmpdir();
+    char path[400], err[600];
+    snprintf(path, sizeof path, "%s/ro.db", tmpdir);
+    db_t *db = db_open(path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert(db_engine_get(db, "gnugo --mode gtp", "GNU Go", "3.8", "gnugo") > 0);
+    db_close(db);
+    ck_assert_ptr_null(db_open_readonly("/nonexistent/x.db", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.db"));
+    ck_assert_int_eq(chmod(path, 0444), 0);
+    ck_assert_int_eq(chmod(tmpdir, 0555), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) || setuid(65534))) _exit(3);
+        db_t *r = db_open_readonly(path, err, sizeof err);
+        if (!r) {
+            fprintf(stderr, "read-only open: %s\n", err);
+            _exit(1);
+        }
+        int n = scalar(r, "SELECT COUNT(*) FROM engines");
+        db_close(r);
+        _exit(n == 1 ? 0 : 2);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    chmod(tmpdir, 0755);
+    chmod(path, 0644);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_parse_result)
 {
     char w;
@@ -515,6 +555,7 @@ static Suite *eval_suite(void)
     Suite *s = suite_create("eval");
     TCase *t = tcase_create("ratings");
     tcase_add_test(t, test_rating_two_players_no_prior);
+    tcase_add_test(t, test_db_readonly);
     tcase_add_test(t, test_rating_two_players_prior);
     tcase_add_test(t, test_rating_three_players_brute_force);
     tcase_add_test(t, test_rating_unbounded_without_prior);
