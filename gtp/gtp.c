@@ -152,6 +152,9 @@ static void sb_puts(strbuf_t *b, const char *s)
 struct gtp {
     gtp_config_t cfg;
     char *name, *version, *base_dir;  /* owned copies of the cfg strings */
+    char *read_root, *out_root;       /* realpath of the folders files may be read from / written to
+                                         (out_root NULL: no file output) */
+    bool read_dir_given;              /* else read_root follows base_dir */
     player_t *player;
     game_t game;
     gtp_time_t time;
@@ -612,6 +615,29 @@ static reply_t cmd_set_free_handicap(gtp_t *ctx, int argc, char **argv)
  *            later plays are checked with positional superko.
  * Returns:   the colour to move ("black" or "white")
  */
+/* True when the file (or, for one to be written, its folder) at path lies inside root (both
+ * resolved, symbolic links and ".." included). */
+static bool inside(const char *root, const char *path, bool folder_of)
+{
+    if (!root) return false;
+    char buf[PATH_MAX], *real;
+    if (folder_of) {
+        char *copy = strdup(path);
+        if (!copy) return false;
+        char *slash = strrchr(copy, '/');
+        if (slash == copy) copy[1] = '\0';
+        else if (slash) *slash = '\0';
+        else strcpy(copy, ".");
+        real = realpath(copy, buf);
+        free(copy);
+    } else {
+        real = realpath(path, buf);
+    }
+    if (!real) return false;
+    size_t n = strlen(root);
+    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0' || (n == 1 && root[0] == '/'));
+}
+
 static reply_t cmd_loadsgf(gtp_t *ctx, int argc, char **argv)
 {
     int upto = -1;
@@ -626,6 +652,13 @@ static reply_t cmd_loadsgf(gtp_t *ctx, int argc, char **argv)
         path = malloc(n);
         if (!path) return fail(ctx, "cannot load file");
         snprintf(path, n, "%s/%s", ctx->base_dir, argv[0]);
+    }
+    char probe[PATH_MAX];
+    if (realpath(path ? path : argv[0], probe) && !inside(ctx->read_root, path ? path : argv[0], false)) {
+        fprintf(stderr, "gtp: loadsgf %s: outside the folder this engine may read (%s; --sgf-dir DIR)\n", argv[0],
+                ctx->read_root ? ctx->read_root : "none");
+        free(path);
+        return fail(ctx, "cannot load file");
     }
     sgf_collection_t coll = {0};
     sgf_error_t err;
@@ -1339,6 +1372,13 @@ static reply_t cmd_videogo_imagine_frames(gtp_t *ctx, int argc, char **argv)
     size_t len = strlen(argv[0]);
     if (len >= 4 && !strcasecmp(argv[0] + len - 4, ".png")) len -= 4;
     if (len == 0 || len > 3000) return fail(ctx, "bad file prefix");
+    if (!ctx->out_root) return fail(ctx, "file output is off (start the engine with --output-dir DIR)");
+    char full[3100];
+    if (argv[0][0] == '/') snprintf(full, sizeof full, "%.*s", (int)len, argv[0]);
+    else snprintf(full, sizeof full, "%s/%.*s", ctx->out_root, (int)len, argv[0]);
+    if (!inside(ctx->out_root, full, true)) return fail(ctx, "outside the output folder");
+    len = strlen(full);
+    argv[0] = full;
     policy_imagined_t im;
     if (policy_player_imagine(ctx->player, &ctx->game, c, &im))
         return fail(ctx, "the networks only know 9x9 boards");
@@ -1650,6 +1690,13 @@ gtp_t *gtp_new(const gtp_config_t *cfg, player_t *player)
     ctx->cfg.name = ctx->name;
     ctx->cfg.version = ctx->version;
     ctx->cfg.base_dir = ctx->base_dir;
+    char buf[PATH_MAX];
+    const char *rd = cfg->read_dir ? cfg->read_dir : ctx->base_dir ? ctx->base_dir : ".";
+    free(ctx->read_root); /* gtp_set_base_dir may have set one */
+    ctx->read_root = realpath(rd, buf) ? strdup(buf) : NULL;
+    ctx->read_dir_given = cfg->read_dir != NULL;
+    if (cfg->output_dir && realpath(cfg->output_dir, buf)) ctx->out_root = strdup(buf);
+    ctx->cfg.read_dir = ctx->cfg.output_dir = NULL; /* the resolved copies above are what counts */
     ctx->id = -1;
     return ctx;
 }
@@ -1662,6 +1709,8 @@ void gtp_free(gtp_t *ctx)
     free(ctx->name);
     free(ctx->version);
     free(ctx->base_dir);
+    free(ctx->read_root);
+    free(ctx->out_root);
     free(ctx->reply.s);
     free(ctx->line);
     free(ctx->argv);
@@ -1675,6 +1724,11 @@ int gtp_set_base_dir(gtp_t *ctx, const char *dir)
     free(ctx->base_dir);
     ctx->base_dir = d;
     ctx->cfg.base_dir = d;
+    if (!ctx->read_dir_given) {
+        char buf[PATH_MAX];
+        free(ctx->read_root);
+        ctx->read_root = realpath(d ? d : ".", buf) ? strdup(buf) : NULL;
+    }
     return 0;
 }
 

@@ -32,6 +32,10 @@ typedef struct {
     uint64_t seed;         /* seed of the dead-stone estimates (final_score, final_status_list) */
     bool verbose;          /* log every command on stderr as "IN: <line>" */
     const char *base_dir;  /* loadsgf resolves relative file names against it (NULL: cwd) */
+    const char *read_dir;  /* loadsgf reads only files inside it (NULL: base_dir, else the
+                              working folder at gtp_new) */
+    const char *output_dir;/* commands that write files (videogo-imagine_frames) write only
+                              inside it; NULL: they are refused */
 } gtp_config_t;
 
 /* Clock as the controller set it (time_settings / kgs-time_settings / time_left), in

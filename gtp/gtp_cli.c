@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,6 +131,9 @@ static void usage(FILE *f)
             "  --komi K        initial komi (default 7); kept across boardsize/clear_board\n"
             "  --name NAME     what the GTP `name` command answers (default videogo)\n"
             "  -v, --verbose   log every command on stderr as `IN: ...`\n"
+            "  --sgf-dir DIR   loadsgf reads only files inside DIR (default: the working folder)\n"
+            "  --output-dir DIR  videogo-imagine_frames writes its PNG files only inside DIR (a relative\n"
+            "                  prefix is taken inside it); without it, no GTP command writes files\n"
             "  --regress       run the GNU Go style regression files given as arguments (a fresh\n"
             "                  engine per file), print a report, exit 0 if all pass, 1 if not\n"
             "  -h, --help      this help\n"
@@ -211,7 +215,7 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -230,6 +234,8 @@ int cmd_gtp(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"codes-from-frame", no_argument, NULL, OPT_CODES},
         {"sample", no_argument, NULL, OPT_SAMPLE},
+        {"sgf-dir", required_argument, NULL, OPT_SGF_DIR},
+        {"output-dir", required_argument, NULL, OPT_OUT_DIR},
         {"playouts", required_argument, NULL, OPT_PLAYOUTS},
         {"prior-c", required_argument, NULL, OPT_PRIOR_C},
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
@@ -350,6 +356,17 @@ int cmd_gtp(int argc, char **argv)
         case OPT_SAMPLE:
             popts.sample = true;
             break;
+        case OPT_SGF_DIR:
+        case OPT_OUT_DIR: {
+            struct stat sb;
+            if (stat(optarg, &sb) || !S_ISDIR(sb.st_mode)) {
+                fprintf(stderr, "videogo gtp: %s %s: not a folder\n", opt == OPT_SGF_DIR ? "--sgf-dir" : "--output-dir",
+                        optarg);
+                return 2;
+            }
+            *(opt == OPT_SGF_DIR ? &cfg.read_dir : &cfg.output_dir) = optarg;
+            break;
+        }
         case OPT_THREADS: {
             long v;
             if (!opt_long("--threads", optarg, 1, 256, &v)) return 2;

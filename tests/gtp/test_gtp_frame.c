@@ -360,6 +360,40 @@ START_TEST(test_game_behaviour)
 }
 END_TEST
 
+/* loadsgf reads only inside the read folder (--sgf-dir; default the working folder): the same
+ * file is refused from outside and loads once its folder is allowed. */
+START_TEST(test_loadsgf_folder)
+{
+    char dir[] = "/tmp/vgo-sgfdir-XXXXXX", path[128], cmd[160];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/g.sgf", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("(;SZ[9]KM[7];B[ee];W[cc])", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "loadsgf %s\n", path);
+    gtp_t *ctx = mk(); /* reads only inside the working folder (the build folder) */
+    char *out = run(ctx, cmd);
+    ck_assert_str_eq(out, "? cannot load file\n\n");
+    free(out);
+    gtp_free(ctx);
+    gtp_config_t cfg;
+    gtp_config_default(&cfg);
+    cfg.read_dir = dir;
+    ctx = gtp_new(&cfg, player_random_new(1));
+    out = run(ctx, cmd);
+    ck_assert_str_eq(out, "= black\n\n");
+    free(out);
+    snprintf(cmd, sizeof cmd, "loadsgf %s/../%s/g.sgf\n", dir, dir + 5); /* ".." that comes back in */
+    out = run(ctx, cmd);
+    ck_assert_str_eq(out, "= black\n\n");
+    free(out);
+    gtp_free(ctx);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_time_settings_stored)
 {
     gtp_t *ctx = mk();
@@ -655,6 +689,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_stub_players);
     tcase_add_test(tc, test_analysis_filters);
     tcase_add_test(tc, test_analysis_over_pipes);
+    tcase_add_test(tc, test_loadsgf_folder);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -577,6 +577,7 @@ START_TEST(test_gtp_imagine)
 {
     gtp_config_t cfg;
     gtp_config_default(&cfg);
+    cfg.output_dir = tmpdir;
     gtp_t *ctx = gtp_new(&cfg, learned(dir5, 2, 4));
     char *s = gtp_run(ctx, "list_commands");
     ck_assert_msg(strstr(s, "videogo-imagine\n") && strstr(s, "videogo-imagine_frames\n") && strstr(s, "kata-analyze\n"),
@@ -613,7 +614,13 @@ START_TEST(test_gtp_imagine)
     ck_assert_int_eq(w, 3 * 128 + 2 * 4);
     free(img);
     s = gtp_run(ctx, "videogo-imagine_frames /nonexistent-dir/x");
-    ck_assert_msg(!strncmp(s, "? cannot write", 14), "%s", s);
+    ck_assert_msg(!strncmp(s, "? outside the output folder", 27), "%s", s);
+    free(s);
+    s = gtp_run(ctx, "videogo-imagine_frames ../escape");
+    ck_assert_msg(!strncmp(s, "? outside the output folder", 27), "%s", s);
+    free(s);
+    s = gtp_run(ctx, "videogo-imagine_frames rel");  /* relative: inside the output folder */
+    ck_assert_msg(s[0] == '=' && strstr(s, tmpdir) && strstr(s, "/rel-x_t.png"), "%s", s);
     free(s);
     /* other board sizes: a clear error, and genmove still plays */
     free(gtp_run(ctx, "boardsize 13"));

@@ -202,7 +202,9 @@ async function randomSession() {
 // playouts 0: the networks' distribution alone; > 0: the tree search with it as prior (the
 // default of `videogo gtp`), whose analysis lists visited moves, most visited first.
 async function learnedSession(dir, label, full, playouts) {
-  const args = ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7', '--playouts', String(playouts)]
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'videogo-sabaki-'))
+  const args = ['gtp', '--weights-dir', dir, '--rollouts', '2', '--seed', '7', '--playouts', String(playouts),
+                '--output-dir', outDir]
   const {controller, send, stderr, answers} = await startEngine(args, 60000, `${label}: `)
   const [name, version, protocol, list] = answers
   assert.strictEqual(name.content, 'videogo')
@@ -267,15 +269,17 @@ async function learnedSession(dir, label, full, playouts) {
     assert.ok(!gfx.error, gfx.content)
     const glines = gfx.content.split('\n')
     assert.ok(glines[0].startsWith('BLACK') && glines.some(l => l.startsWith('TEXT imagined')), gfx.content)
-    const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'videogo-sabaki-')), 'im')
+    const prefix = path.join(outDir, 'im') // GoGui passes an absolute file name
     const png = await withTimeout(send('videogo-imagine_frames', prefix + '.png'), 30000, `${label}: frames`)
     assert.ok(!png.error, png.content)
     for (const f of png.content.split('\n')) {
       const head = fs.readFileSync(f).subarray(0, 8)
       assert.ok(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), `${f} is not a PNG`)
     }
-    fs.rmSync(path.dirname(prefix), {recursive: true, force: true})
+    const outside = await send('videogo-imagine_frames', path.join(os.tmpdir(), 'videogo-outside'))
+    assert.ok(outside.error && /outside the output folder/.test(outside.content), outside.content)
   }
+  fs.rmSync(outDir, {recursive: true, force: true})
 
   await withTimeout(controller.stop(3000), 5000, `${label}: quit`)
   assert.ok(!stderr.some(l => /error|assert|illegal/i.test(l)), `${label}: engine stderr: ${stderr.join('\n')}`)
