@@ -99,11 +99,16 @@ static void ensure_db_dir(const char *db)
 }
 
 /* dir of path + "/" + name into out. */
+/* DIR/STEM-name for the database DIR/STEM.db (STEM-ratings.png, STEM-report), so that two
+ * databases in one folder do not overwrite each other's outputs. */
 static void beside(const char *path, const char *name, char *out, int outlen)
 {
-    char buf[4096];
+    char buf[4096], base[4096];
     snprintf(buf, sizeof buf, "%s", path);
-    snprintf(out, (size_t)outlen, "%s/%s", dirname(buf), name);
+    snprintf(base, sizeof base, "%s", path);
+    char *stem = basename(base), *dot = strrchr(stem, '.');
+    if (dot && dot != stem) *dot = '\0';
+    snprintf(out, (size_t)outlen, "%s/%s-%s", dirname(buf), stem, name);
 }
 
 /* ---- eval gobench ---- */
@@ -753,7 +758,7 @@ int cmd_ratings(int argc, char **argv)
                    "  Bradley-Terry maximum-likelihood Elo over every recorded game (as BayesElo), with\n"
                    "  95%% error bars from the inverse Hessian; a table on stdout and a PNG ladder.\n"
                    "  --db FILE         database (default " DEFAULT_DB ")\n"
-                   "  --png FILE        ladder plot (default ratings.png beside the database)\n%s",
+                   "  --png FILE        ladder plot (default DIR/STEM-ratings.png for the database DIR/STEM.db)\n%s",
                    rating_help);
             return 0;
         }
@@ -774,7 +779,7 @@ int cmd_ratings(int argc, char **argv)
     }
     char err[600], png_buf[4096];
     if (!png) {
-        beside(db_path, "ratings.png", png_buf, sizeof png_buf);
+        beside(db_path, "ratings.png", png_buf, sizeof png_buf); /* runs/videogo.db -> runs/videogo-ratings.png */
         png = png_buf;
     }
     db_t *db = db_open_readonly(db_path, err, sizeof err);
@@ -805,7 +810,7 @@ int cmd_report(int argc, char **argv)
                    "  Training curves (loss vs step per run), the evaluation history and the rating\n"
                    "  ladder as PNG, and a short text summary (DIR/summary.txt, also printed).\n"
                    "  --db FILE         database (default " DEFAULT_DB ")\n"
-                   "  --out DIR         output folder (default report/ beside the database)\n%s",
+                   "  --out DIR         output folder (default DIR/STEM-report for the database DIR/STEM.db)\n%s",
                    rating_help);
             return 0;
         }

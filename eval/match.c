@@ -549,9 +549,26 @@ static void summary(const runner_t *r, FILE *out)
         sqlite3_bind_int64(st, 1, r->m.id);
         while (sqlite3_step(st) == SQLITE_ROW) {
             double moves = sqlite3_column_double(st, 5);
-            fprintf(out, "  %-10s %4d games, %.0f moves and %.1f s per game, %.3f s per genmove\n",
+            fprintf(out, "  %-10s %4d games, %.0f moves and %.1f s per game, %.3f s per move (both engines)\n",
                     sqlite3_column_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_double(st, 2),
                     sqlite3_column_double(st, 3), moves > 0 ? sqlite3_column_double(st, 4) / moves : 0);
+        }
+        sqlite3_finalize(st);
+    }
+    /* each engine's own time: A is Black in the even games; Black plays the odd-numbered moves */
+    if (sqlite3_prepare_v2(r->db->h,
+                           "SELECT SUM(CASE WHEN game_index % 2 = 0 THEN time_black_s ELSE time_white_s END), "
+                           "SUM(CASE WHEN game_index % 2 = 0 THEN (moves + 1) / 2 ELSE moves / 2 END), "
+                           "SUM(CASE WHEN game_index % 2 = 0 THEN time_white_s ELSE time_black_s END), "
+                           "SUM(CASE WHEN game_index % 2 = 0 THEN moves / 2 ELSE (moves + 1) / 2 END) "
+                           "FROM games WHERE match_id = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, r->m.id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            double ta = sqlite3_column_double(st, 0), tb = sqlite3_column_double(st, 2);
+            long ma = sqlite3_column_int64(st, 1), mb = sqlite3_column_int64(st, 3);
+            fprintf(out, "  A %.3f s per genmove (%ld moves), B %.3f s per genmove (%ld moves)\n", ma ? ta / ma : 0,
+                    ma, mb ? tb / mb : 0, mb);
         }
         sqlite3_finalize(st);
     }
@@ -618,8 +635,22 @@ int match_run(const char *db_path, const match_opts_t *o, FILE *out, char *err, 
         free(th);
     }
     if (r.abort) {
-        snprintf(err, (size_t)errlen, "%s (match %lld: %d of %d games recorded; rerun to resume)", r.err,
-                 (long long)r.m.id, r.done_total, r.m.games);
+        if (!r.done_total) {
+            /* nothing was ever played: an engine that cannot start leaves no empty match behind */
+            sqlite3_stmt *del;
+            if (sqlite3_prepare_v2(r.db->h,
+                                   "DELETE FROM matches WHERE id = ?1 AND NOT EXISTS "
+                                   "(SELECT 1 FROM games WHERE match_id = ?1)",
+                                   -1, &del, NULL) == SQLITE_OK) {
+                sqlite3_bind_int64(del, 1, r.m.id);
+                sqlite3_step(del);
+                sqlite3_finalize(del);
+            }
+            snprintf(err, (size_t)errlen, "%s (nothing recorded)", r.err);
+        } else {
+            snprintf(err, (size_t)errlen, "%s (match %lld: %d of %d games recorded; rerun to resume)", r.err,
+                     (long long)r.m.id, r.done_total, r.m.games);
+        }
         goto out;
     }
     summary(&r, out);

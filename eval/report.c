@@ -67,7 +67,11 @@ int report_ratings(db_t *db, const report_opts_t *o, FILE *out, const char *png_
             anch[i] = p[i].anchored;
         }
         char title[300];
-        snprintf(title, sizeof title, "rating ladder (anchor: %s = %.0f)", o->anchor, o->rating.anchor_elo);
+        if (found)
+            snprintf(title, sizeof title, "rating ladder (anchor: %s = %.0f)", o->anchor, o->rating.anchor_elo);
+        else
+            snprintf(title, sizeof title, "rating ladder (relative: the anchor %s has not played; prior mean %.0f)",
+                     o->anchor, o->rating.anchor_elo);
         rc = plot_ladder(png_path, title, labels, elo, lo, hi, anch, n, err, errlen);
         free(labels);
         free(elo);

@@ -402,14 +402,51 @@ START_TEST(test_game_placeholder)
     snprintf(white, sizeof white, "%s gtp --player random --seed 7", bin);
     char *argv[] = {bin, "match", "--black", black, "--white", white, "--games", "3", "--size", "9", "--komi", "7",
                     "--db", db_path, "--quiet", NULL};
-    ck_assert_int_eq(run(argv, NULL), 0);
+    char sum[450];
+    snprintf(sum, sizeof sum, "%s/p.out", tmpdir);
+    ck_assert_int_eq(run(argv, sum), 0);
+    /* each engine's own time per genmove (A plays 2 games as Black, B 1) */
+    const char *text = slurp(sum);
+    long ma = 0, mb = 0;
+    double ta = -1, tb = -1;
+    const char *line = strstr(text, " s per genmove (");
+    while (line && line > text && line[-1] != '\n') line--;
+    ck_assert_msg(line && sscanf(line, "  A %lf s per genmove (%ld moves), B %lf s per genmove (%ld moves)", &ta, &ma,
+                                 &tb, &mb) == 4, "%s", text);
+    ck_assert(ta >= 0 && tb >= 0 && ma > 0 && mb > 0);
     char err[600];
     db_t *db = db_open(db_path, err, sizeof err);
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(check_stored_games(db), 3);
+    ck_assert_int_eq(scalar(db, "SELECT SUM(moves) FROM games"), (int)(ma + mb));
     ck_assert_int_eq(scalar(db, "SELECT COUNT(DISTINCT sgf) FROM games WHERE game_index IN (0, 2)"), 2);
     /* the engine is stored under the command as given, placeholder included */
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE command LIKE '%--seed {game}'"), 1);
+    db_close(db);
+    /* the ratings plot is named after its database, so two databases in a folder keep theirs */
+    char *rargv[] = {bin, "ratings", "--db", db_path, NULL};
+    ck_assert_int_eq(run(rargv, NULL), 0);
+    char png[450];
+    snprintf(png, sizeof png, "%s/p-ratings.png", tmpdir);
+    ck_assert_msg(access(png, R_OK) == 0, "%s not written", png);
+}
+END_TEST
+
+/* An engine that cannot start records nothing: no match row, no engine, and says why. */
+START_TEST(test_failed_start)
+{
+    char db_path[400], white[1200];
+    snprintf(db_path, sizeof db_path, "%s/f.db", tmpdir);
+    snprintf(white, sizeof white, "%s gtp --player random", bin);
+    char *argv[] = {bin, "match", "--black", "/nonexistent/engine gtp", "--white", white, "--games", "2", "--db",
+                    db_path, "--quiet", NULL};
+    ck_assert_int_ne(run(argv, NULL), 0);
+    char err[600];
+    db_t *db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM matches"), 0);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games"), 0);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines"), 0);
     db_close(db);
 }
 END_TEST
@@ -426,6 +463,7 @@ static Suite *match_suite(bool with_gnugo)
         tcase_add_test(t, test_misbehaving_engines);
         tcase_add_test(t, test_random_selfplay_game);
         tcase_add_test(t, test_game_placeholder);
+        tcase_add_test(t, test_failed_start);
         tcase_add_test(t, test_sigkill_resume);
     }
     suite_add_tcase(s, t);
