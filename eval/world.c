@@ -175,7 +175,7 @@ int cmd_eval_world(int argc, char **argv)
     float *zp = xmalloc((size_t)K * sizeof(float)), logits[2 * POLICY_MOVES], probs[POLICY_MOVES];
     world_stats_t s = {0};
     const int zpos = ar_loss_start(&ar->cfg) + 1, lo = AR_N_SPECIAL + (int)ar->img_codebook;
-    const int xpos = zpos + H + 2; /* predicts the first token of x_{t+1} */
+    const int xpos = zpos + H + 2; /* <im_start> of x_{t+1}: predicts its first token */
     rng_t rng;
     rng_seed(&rng, 1);
     long n = set.n < limit ? set.n : limit;
@@ -205,7 +205,7 @@ int cmd_eval_world(int argc, char **argv)
         s.z_hit += row_code(ar, lg + (size_t)zpos * NO) == seq[zpos + 1] - lo;
         s.z_n++;
         for (int k = 0; k < T; k++) {
-            int hit = row_img(ar, lg + (size_t)(xpos + k - 1) * NO) == cn[k];
+            int hit = row_img(ar, lg + (size_t)(xpos + k) * NO) == cn[k];
             s.tok_hit += hit, s.tok_n++;
             if (cn[k] != ct[k]) s.chg_hit += hit, s.chg_n++;
         }

@@ -356,6 +356,8 @@ static void train_usage(FILE *f)
             "  --prefix-batch N    N more sequences per step trained only through <act_end> (the\n"
             "                      z codes, at half the tokens of a full sequence; default 0)\n"
             "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
+            "  --pos2d             a new run starts the image tokens' position rows from a 2-D code\n"
+            "                      of (row, column) (ar_init_pos2d; the grid preset's 81 tokens)\n"
             "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
             "                      and at the end, the paper-mode figures of the current weights with\n"
             "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
@@ -376,6 +378,7 @@ int cmd_train_ar(int argc, char **argv)
     o.sched = (train_sched_t){.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3}; /* ar's own schedule */
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     char out_buf[256], ckpt_buf[256];
+    int pos2d = 0;
     int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
     ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
     const char *curve_idm = NULL, *curve_set = NULL;
@@ -391,6 +394,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--eval-n", TRAIN_OPT_INT, &eval_n, 1, 1000000, NULL},
         {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
+        {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
         {"--curve-set", TRAIN_OPT_STR, &curve_set, 0, 0, NULL},
         {"--curve-every", TRAIN_OPT_DOUBLE, &curve_every, 0, 0, NULL},
@@ -463,6 +467,7 @@ int cmd_train_ar(int argc, char **argv)
         m = ar_new(&cfg0, be, o.sched.batch > x.prefix_batch ? o.sched.batch : x.prefix_batch, o.seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
+        if (pos2d && ar_init_pos2d(m)) die("--pos2d: %d image tokens are not a square grid", m->cfg.img_tokens);
         ar_zero_grad(m);
         st.shuffle_seed = o.seed;
         rng_seed(&st.rng, o.seed ^ 0x61722d747261696eULL);
@@ -501,9 +506,9 @@ int cmd_train_ar(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"pos2d\":%s,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;

@@ -285,6 +285,34 @@ ar_t *ar_new(const ar_config_t *cfg, const backend_t *be, int max_batch, uint64_
     return m;
 }
 
+int ar_init_pos2d(ar_t *m)
+{
+    const int T = m->cfg.img_tokens, C = m->C, H = m->cfg.horizon;
+    int n = 1;
+    while (n * n < T) n++;
+    if (n * n != T || C < 8) return -1;
+    float *host = xmalloc((size_t)m->L * C * sizeof(float));
+    float *pos = PRM(m, m->param, P_POS);
+    m->be->to_host(host, pos, (size_t)m->L * C * sizeof(float));
+    /* x_t at 3..T+2; x_{t+1} after <im_end> [<act_start> z <act_end>] <im_start> */
+    const int starts[2] = {3, H > 0 ? T + H + 7 : T + 5};
+    const int half = C / 2, nf = half / 2;
+    for (int b = 0; b < 2; b++)
+        for (int t = 0; t < T; t++) {
+            float *row = host + (size_t)(starts[b] + t) * C;
+            const int rc[2] = {t / n, t % n};
+            for (int a = 0; a < 2; a++)
+                for (int f = 0; f < nf; f++) {
+                    double w = M_PI * (f + 1) / n, v = rc[a] + 0.5;
+                    row[a * half + 2 * f] += (float)(0.5 * sin(w * v));
+                    row[a * half + 2 * f + 1] += (float)(0.5 * cos(w * v));
+                }
+        }
+    m->be->to_device(pos, host, (size_t)m->L * C * sizeof(float));
+    free(host);
+    return 0;
+}
+
 ar_t *ar_build_from_file(const char *path, const backend_t *be, int max_batch)
 {
     weights_t w;

@@ -137,6 +137,11 @@ typedef struct {
 
 /* A new model with parameters drawn from seed. Dies with a hint on a bad config / no memory. */
 ar_t *ar_new(const ar_config_t *cfg, const backend_t *be, int max_batch, uint64_t seed);
+/* Adds a 2-D code of (row, column) to the position rows of the T tokens of x_t and of x_{t+1}
+ * (sines and cosines of pi*k*(r+1/2)/N, amplitude 0.5: the first C/2 columns for the row, the
+ * next C/2 for the column), so that board neighbours start with similar positions instead of
+ * raster-order ones. An initialization (the rows stay learned). -1 when T is not a square. */
+int ar_init_pos2d(ar_t *m);
 /* Loads a weights file written by ar_save (every key and tensor checked; dies with a hint). */
 ar_t *ar_build_from_file(const char *path, const backend_t *be, int max_batch);
 void ar_save(const ar_t *m, const char *path, int argc, char *const *argv);

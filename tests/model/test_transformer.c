@@ -321,6 +321,36 @@ START_TEST(test_prefix_and_ldm_weight)
 }
 END_TEST
 
+/* ar_init_pos2d: the same intersection in x_t and x_{t+1} gets nearly the same position row,
+ * a neighbour a nearer one than the far corner; not a square: refused. */
+START_TEST(test_pos2d)
+{
+    for (int hz = 0; hz <= 2; hz += 2) {
+        ar_config_t c = tiny(hz);
+        c.width = 32;
+        ar_t *m = ar_new(&c, backend_cpu(), 2, 3);
+        ck_assert_int_eq(ar_init_pos2d(m), 0);
+        const float *pos = m->param + m->params[1].offset;
+        ck_assert_str_eq(m->names[1], "pos_emb");
+        const int T = 16, C = m->C, x1 = hz ? T + hz + 7 : T + 5;
+        double same = 0, near = 0, far = 0;
+        for (int k = 0; k < C; k++) {
+            double a = pos[3 * C + k];
+            same += pow(a - pos[(size_t)x1 * C + k], 2);
+            near += pow(a - pos[4 * C + k], 2);
+            far += pow(a - pos[(size_t)(3 + 15) * C + k], 2);
+        }
+        ck_assert_msg(same < 0.1 * near && near < far, "H %d: same %g near %g far %g", hz, same, near, far);
+        ar_free(m);
+    }
+    ar_config_t c = tiny(2);
+    c.img_tokens = 12;
+    ar_t *m = ar_new(&c, backend_cpu(), 2, 3);
+    ck_assert_int_eq(ar_init_pos2d(m), -1);
+    ar_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("transformer");
@@ -332,6 +362,7 @@ int main(void)
     tcase_add_test(tc, test_sampling);
     tcase_add_test(tc, test_weights_round_trip);
     tcase_add_test(tc, test_prefix_and_ldm_weight);
+    tcase_add_test(tc, test_pos2d);
     tcase_add_test(tc, test_loss_falls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
