@@ -35,29 +35,6 @@ static int argmax_n(const float *v, int n)
     return b;
 }
 
-/* The argmax code over the LDM digits of one head row (calls 1 + Di ...). */
-static int row_code(const ar_t *m, const float *row)
-{
-    const int c0 = 1 + m->cfg.n_img_levels;
-    int code = 0, basis = 1;
-    for (int i = 0; i < m->cfg.n_ldm_levels; i++) {
-        code += basis * argmax_n(row + m->call_off[c0 + i], m->call_v[c0 + i]);
-        basis *= m->call_v[c0 + i];
-    }
-    return code;
-}
-
-/* The argmax image code of one head row (calls 1 .. Di). */
-static int row_img(const ar_t *m, const float *row)
-{
-    int code = 0, basis = 1;
-    for (int i = 0; i < m->cfg.n_img_levels; i++) {
-        code += basis * argmax_n(row + m->call_off[1 + i], m->call_v[1 + i]);
-        basis *= m->call_v[1 + i];
-    }
-    return code;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -202,10 +179,10 @@ int cmd_eval_world(int argc, char **argv)
         ar_seq_build(ar, ct, c == STONE_WHITE, zr, cn, seq);
         ar_forward(ar, seq, 1);
         const float *lg = ar_logits(ar);
-        s.z_hit += row_code(ar, lg + (size_t)zpos * NO) == seq[zpos + 1] - lo;
+        s.z_hit += ar_argmax_code(ar, lg + (size_t)zpos * NO, 1) == seq[zpos + 1] - lo;
         s.z_n++;
         for (int k = 0; k < T; k++) {
-            int hit = row_img(ar, lg + (size_t)(xpos + k) * NO) == cn[k];
+            int hit = ar_argmax_code(ar, lg + (size_t)(xpos + k) * NO, 0) == cn[k];
             s.tok_hit += hit, s.tok_n++;
             if (cn[k] != ct[k]) s.chg_hit += hit, s.chg_n++;
         }

@@ -221,22 +221,6 @@ typedef struct {
     int n;
 } ar_eval_t;
 
-/* The argmax code of one head row over the LDM digits (calls 1+Di ..). */
-static int argmax_code(const ar_t *m, const float *row)
-{
-    const int c0 = 1 + m->cfg.n_img_levels;
-    int code = 0, basis = 1;
-    for (int i = 0; i < m->cfg.n_ldm_levels; i++) {
-        const float *r = row + m->call_off[c0 + i];
-        int best = 0;
-        for (int v = 1; v < m->call_v[c0 + i]; v++)
-            if (r[v] > r[best]) best = v;
-        code += basis * best;
-        basis *= m->call_v[c0 + i];
-    }
-    return code;
-}
-
 /* Mean losses over n validation examples (fixed: example k = idx[k * n_examples / n]). */
 static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_eval_t *e)
 {
@@ -258,7 +242,8 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
         if (m->cfg.horizon > 0) {
             const float *lg = ar_logits(m);
             for (int j = 0; j < nb; j++)
-                zhit += argmax_code(m, lg + ((size_t)j * L + zpos) * m->NO) == tokens[(size_t)j * L + zpos + 1] - lo;
+                zhit += ar_argmax_code(m, lg + ((size_t)j * L + zpos) * m->NO, 1) ==
+                        tokens[(size_t)j * L + zpos + 1] - lo;
         }
     }
     e->z_top1 = n ? (double)zhit / n : 0;

@@ -285,6 +285,21 @@ ar_t *ar_new(const ar_config_t *cfg, const backend_t *be, int max_batch, uint64_
     return m;
 }
 
+int ar_argmax_code(const ar_t *m, const float *row, int ldm)
+{
+    const int c0 = ldm ? 1 + m->cfg.n_img_levels : 1, nd = ldm ? m->cfg.n_ldm_levels : m->cfg.n_img_levels;
+    int code = 0, basis = 1;
+    for (int i = 0; i < nd; i++) {
+        const float *r = row + m->call_off[c0 + i];
+        int best = 0;
+        for (int v = 1; v < m->call_v[c0 + i]; v++)
+            if (r[v] > r[best]) best = v;
+        code += basis * best;
+        basis *= m->call_v[c0 + i];
+    }
+    return code;
+}
+
 int ar_init_pos2d(ar_t *m)
 {
     const int T = m->cfg.img_tokens, C = m->C, H = m->cfg.horizon;

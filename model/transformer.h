@@ -137,6 +137,9 @@ typedef struct {
 
 /* A new model with parameters drawn from seed. Dies with a hint on a bad config / no memory. */
 ar_t *ar_new(const ar_config_t *cfg, const backend_t *be, int max_batch, uint64_t seed);
+/* The most likely code of one head row [NO]: its LDM digits (ldm != 0) or its image digits,
+ * each digit's argmax (the joint argmax, the digits being independent given the context). */
+int ar_argmax_code(const ar_t *m, const float *row, int ldm);
 /* Adds a 2-D code of (row, column) to the position rows of the T tokens of x_t and of x_{t+1}
  * (sines and cosines of pi*k*(r+1/2)/N, amplitude 0.5: the first C/2 columns for the row, the
  * next C/2 for the column), so that board neighbours start with similar positions instead of
