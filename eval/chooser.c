@@ -139,7 +139,8 @@ const eval_chooser_kind_t eval_chooser_kinds[] = {
     {"learned", make_learned, true,
      "the learned policy (model/policy.h paper mode) from --weights (the transformer file or a "
      "weights folder): the IDM's softmax over 82 moves, averaged over the K likeliest LDM codes "
-     "(--rollouts, default 8) weighted by their probability, and its argmax; with --sample (or a "
+     "(--rollouts, default 8) weighted by their probability, and its argmax (an illegal one is followed "
+     "by the next most likely move, up to 10 times); with --sample (or a "
      "video-only transformer), one rollout at temperature 1 and up to 10 fresh rollouts after an "
      "illegal move; no legality masking of the distribution"},
     {"learned-play", make_learned_play, true,

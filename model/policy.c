@@ -614,11 +614,19 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
 {
     float probs[POLICY_MOVES];
     int t, mv = VERTEX_PASS;
-    if (p->top) { /* deterministic: the K likeliest codes, marginalized; a retry changes nothing */
+    if (p->top) {
+        /* deterministic: the K likeliest codes, marginalized. The counterpart of a fresh rollout
+         * after an illegal move is the distribution's next move: up to POLICY_PAPER_RETRIES of them */
         int K = (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
         if (policy_distribution(p, &g->board, color, K, rng, probs)) return -1;
-        if (tries) *tries = 1;
-        *point = policy_index_to_point(argmax82(probs));
+        for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {
+            int a = argmax82(probs);
+            mv = policy_index_to_point(a);
+            if (mv == VERTEX_PASS || game_check(g, color, mv) == MOVE_OK) break;
+            probs[a] = -1.0f;
+        }
+        if (tries) *tries = t <= POLICY_PAPER_RETRIES ? t + 1 : POLICY_PAPER_RETRIES + 1;
+        *point = mv;
         return 0;
     }
     for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {

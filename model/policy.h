@@ -11,7 +11,8 @@
  *
  * Two ways to choose from it:
  *   - paper mode (policy_paper_move; `videogo eval gobench`): with top codes, the argmax of
- *     the distribution over the policy's max_rollouts likeliest codes, once. Else one rollout
+ *     the distribution over the policy's max_rollouts likeliest codes; an illegal move is
+ *     followed by the distribution's next move, up to POLICY_PAPER_RETRIES times. Else one rollout
  *     sampled at the configured temperature (1 by default), the IDM's argmax; an illegal
  *     move (occupied, suicide, positional superko) is retried with a fresh rollout up to
  *     POLICY_PAPER_RETRIES times, and the last move is returned even when it is illegal.
