@@ -361,10 +361,49 @@ static const char *engine_label(db_t *db, int64_t id, char *buf, int buflen)
 }
 
 /* Writes one game in one transaction. Called with r->lock held. */
+/* The options of a command line as units: "--opt value" pairs and lone words, the program and
+ * anything holding "{game}" (with the option before it) left out. Returns the count. */
+static int option_units(const char *cmd, char units[][256], int max)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", cmd);
+    char *tok[256];
+    int nt = 0;
+    for (char *t = strtok(buf, " \t"); t && nt < 256; t = strtok(NULL, " \t")) tok[nt++] = t;
+    int n = 0;
+    for (int i = 1; i < nt && n < max; i++) {
+        bool pair = tok[i][0] == '-' && i + 1 < nt && tok[i + 1][0] != '-';
+        bool game = strstr(tok[i], "{game}") || (pair && strstr(tok[i + 1], "{game}"));
+        if (!game) {
+            if (pair) snprintf(units[n++], 256, "%s %s", tok[i], tok[i + 1]);
+            else snprintf(units[n++], 256, "%s", tok[i]);
+        }
+        if (pair) i++;
+    }
+    return n;
+}
+
+void match_default_label(const char *cmd, const char *other, const char *name, const char *version, char *out,
+                         int outlen)
+{
+    char a[64][256], b[64][256];
+    int na = option_units(cmd, a, 64), nb = option_units(other, b, 64);
+    int n = snprintf(out, (size_t)outlen, "%s%s%s", name && *name ? name : "engine", version && *version ? " " : "",
+                     version ? version : "");
+    for (int i = 0; i < na && n < outlen; i++) {
+        bool shared = false;
+        for (int j = 0; j < nb && !shared; j++) shared = !strcmp(a[i], b[j]);
+        if (!shared) n += snprintf(out + n, (size_t)(outlen - n), " %s", a[i]);
+    }
+}
+
 static int record_game(runner_t *r, int index, const match_game_t *g, const char *bcmd, const char *wcmd,
                        const char *blabel, const char *wlabel)
 {
     db_t *db = r->db;
+    char lb[512], lw[512];
+    if (!blabel) match_default_label(bcmd, wcmd, g->name[0], g->version[0], lb, sizeof lb), blabel = lb;
+    if (!wlabel) match_default_label(wcmd, bcmd, g->name[1], g->version[1], lw, sizeof lw), wlabel = lw;
     if (db_begin(db)) goto fail;
     int64_t eb = db_engine_get(db, bcmd, g->name[0], g->version[0], blabel);
     int64_t ew = eb > 0 ? db_engine_get(db, wcmd, g->name[1], g->version[1], wlabel) : -1;

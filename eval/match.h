@@ -51,6 +51,13 @@ int match_default_max_moves(int size);
  * stderr, the summary to out. */
 int match_run(const char *db_path, const match_opts_t *opts, FILE *out, char *err, int errlen);
 
+/* The label of an engine given no --black-label/--white-label: its own `name` and `version`
+ * answers, then the options of its command line that the other engine's lacks ("--opt value"
+ * pairs kept together; the program and anything with "{game}" left out), so labels stay the
+ * same across games and tell two builds of one program apart. */
+void match_default_label(const char *cmd, const char *other, const char *name, const char *version, char *out,
+                         int outlen);
+
 /* ---- one game, exposed for tests ---- */
 
 typedef struct {

@@ -464,6 +464,23 @@ START_TEST(test_db_readonly)
 }
 END_TEST
 
+START_TEST(test_default_label)
+{
+    char out[512];
+    match_default_label("/x/videogo gtp --playouts 0 --seed {game}", "gnugo --mode gtp --level 1", "videogo",
+                        "0.1.0", out, sizeof out);
+    ck_assert_str_eq(out, "videogo 0.1.0 gtp --playouts 0");
+    match_default_label("gnugo --mode gtp --level 1", "/x/videogo gtp --seed {game}", "GNU Go", "3.8", out,
+                        sizeof out);
+    ck_assert_str_eq(out, "GNU Go 3.8 --mode gtp --level 1");
+    match_default_label("videogo gtp --seed {game}", "videogo gtp --seed {game} --sample", "videogo", "0.1.0", out,
+                        sizeof out);
+    ck_assert_str_eq(out, "videogo 0.1.0");
+    match_default_label("a b", "a b", "", NULL, out, sizeof out);
+    ck_assert_str_eq(out, "engine");
+}
+END_TEST
+
 START_TEST(test_parse_result)
 {
     char w;
@@ -556,6 +573,7 @@ static Suite *eval_suite(void)
     TCase *t = tcase_create("ratings");
     tcase_add_test(t, test_rating_two_players_no_prior);
     tcase_add_test(t, test_db_readonly);
+    tcase_add_test(t, test_default_label);
     tcase_add_test(t, test_rating_two_players_prior);
     tcase_add_test(t, test_rating_three_players_brute_force);
     tcase_add_test(t, test_rating_unbounded_without_prior);

@@ -422,6 +422,10 @@ START_TEST(test_game_placeholder)
     ck_assert_int_eq(scalar(db, "SELECT COUNT(DISTINCT sgf) FROM games WHERE game_index IN (0, 2)"), 2);
     /* the engine is stored under the command as given, placeholder included */
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE command LIKE '%--seed {game}'"), 1);
+    /* default labels: the engine's name and version, plus the options the other lacks */
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE label LIKE 'videogo %' AND label NOT LIKE '%{game}%' "
+                                "AND label NOT LIKE '%/%'"), 2);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE label LIKE 'videogo % --seed 7'"), 1);
     db_close(db);
     /* the ratings plot is named after its database, so two databases in a folder keep theirs */
     char *rargv[] = {bin, "ratings", "--db", db_path, NULL};
