@@ -152,7 +152,12 @@ static int user_version(db_t *db)
     return v;
 }
 
-/* Brings an empty database to the current schema in one transaction. */
+/* Version 2: how each game was scored (match.h --scoring) and its Tromp-Taylor count. */
+static const char *schema_v2 =
+    "ALTER TABLE games ADD COLUMN res_tt TEXT NOT NULL DEFAULT '?';\n"
+    "ALTER TABLE games ADD COLUMN scoring TEXT NOT NULL DEFAULT 'agreed';\n";
+
+/* Brings a database to the current schema in one transaction (version by version). */
 static int db_migrate(db_t *db)
 {
     int v = user_version(db);
@@ -167,10 +172,10 @@ static int db_migrate(db_t *db)
     if (db_begin(db)) return -1;
     /* Re-read inside the write lock: another process may have created it meanwhile. */
     v = user_version(db);
-    if (v == 0) {
+    if (v < DB_SCHEMA_VERSION) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
-        if (db_exec(db, schema_v1) || db_exec(db, sql)) {
+        if ((v == 0 && db_exec(db, schema_v1)) || (v <= 1 && db_exec(db, schema_v2)) || db_exec(db, sql)) {
             char keep[sizeof db->err];
             memcpy(keep, db->err, sizeof keep);
             db_rollback(db);
@@ -396,7 +401,8 @@ int64_t db_game_insert(db_t *db, const db_game_t *g)
     sqlite3_stmt *st = prep(db,
         "INSERT INTO games(match_id, game_index, black_id, white_id, winner, result, reason, score, "
         "res_black, res_white, res_own, moves, move_list, duration_s, time_black_s, time_white_s, "
-        "error, sgf, finished) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+        "error, sgf, finished, res_tt, scoring) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "?18,?19,?20,?21)");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, g->match_id);
     sqlite3_bind_int(st, 2, g->game_index);
@@ -418,6 +424,8 @@ int64_t db_game_insert(db_t *db, const db_game_t *g)
     bind_text(st, 17, g->error);
     bind_text(st, 18, g->sgf);
     bind_text(st, 19, now);
+    bind_text(st, 20, g->res_tt ? g->res_tt : "?");
+    bind_text(st, 21, g->scoring ? g->scoring : "agreed");
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return fail(db, "games insert");

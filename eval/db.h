@@ -43,7 +43,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2 /* 2: games.scoring, games.res_tt */
 
 typedef struct {
     sqlite3 *h;
@@ -116,6 +116,8 @@ typedef struct {
     int scored;               /* score below is meaningful */
     double score;             /* Black's view, komi included */
     const char *res_black, *res_white, *res_own;  /* final_score answers ("?" = none) */
+    const char *res_tt;       /* the final board counted by Tromp-Taylor ("?" = not scored) */
+    const char *scoring;      /* the rule that named the winner: "tromp-taylor", "agreed", "estimate" */
     int moves;
     const char *move_list;    /* "D4 E5 pass ..." */
     double duration_s, time_black_s, time_white_s;

@@ -545,7 +545,12 @@ static void match_usage(FILE *f)
             "  --match-id ID     resume this match (must have the same engines, size, komi)\n"
             "  --new             start a new match even if one with these parameters exists\n"
             "  --black-label L, --white-label L   names for new engines in tables and PGN\n"
-            "                    (default: the command line, program reduced to its basename)\n"
+            "                    (default: the engine's name and version answers, plus the options of\n"
+            "                    its command line that the other's lacks)\n"
+            "  --scoring RULE    who won a game that ended in two passes: tromp-taylor (default: the\n"
+            "                    final board as it stands, as CGOS and tournament referees count; dead\n"
+            "                    stones must be captured), agreed (both engines' final_score when they\n"
+            "                    agree, else our estimate) or estimate (our dead-stone estimate)\n"
             "  --log-dir DIR     engines' stderr to DIR/m<match>-g<game>-<colour>.log (default: discarded)\n"
             "  --quiet           no progress lines\n"
             "  export: --dat writes gogui-twogtp's table of one match (default: the latest), --pgn\n"
@@ -687,6 +692,12 @@ int cmd_match(int argc, char **argv)
         else if ((r = opt(argc, argv, &i, "--white-label", &val))) o.white_label = val;
         else if ((r = opt(argc, argv, &i, "--db", &val))) db_path = val;
         else if ((r = opt(argc, argv, &i, "--log-dir", &val))) o.log_dir = val;
+        else if ((r = opt(argc, argv, &i, "--scoring", &val)) > 0) {
+            if (match_scoring_parse(val, &o.scoring)) {
+                fprintf(stderr, "videogo %s: --scoring is tromp-taylor, agreed or estimate, not '%s'\n", cmd, val);
+                return 2;
+            }
+        }
         else if ((r = opt(argc, argv, &i, "--games", &val)) > 0)
             r = parse_long(cmd, "--games", val, 1, 1000000, &l) ? -1 : (o.games = (int)l, 1);
         else if ((r = opt(argc, argv, &i, "--size", &val)) > 0)

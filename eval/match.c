@@ -134,14 +134,37 @@ static void score_game(players_t *pl, const game_t *gm, match_game_t *g)
     }
     double own = own_score(gm);
     score_format((float)own, g->res_own, sizeof g->res_own);
+    g->score_tt = game_score(gm, NULL);
+    score_format((float)g->score_tt, g->res_tt, sizeof g->res_tt);
+    g->score_est = own;
+    g->score_agreed = ok[0] && ok[1] && w[0] == w[1] && fabs(s[0] - s[1]) < 1e-6 ? s[0] : NAN;
     g->scored = true;
-    if (ok[0] && ok[1] && w[0] == w[1] && fabs(s[0] - s[1]) < 1e-6) {
-        g->score = s[0];
-    } else {
-        g->score = own;
-    }
+    match_apply_scoring(g, MATCH_SCORING_AGREED);
+}
+
+void match_apply_scoring(match_game_t *g, match_scoring_t s)
+{
+    if (!g->scored) return;
+    g->score = s == MATCH_SCORING_TROMP_TAYLOR ? g->score_tt
+               : s == MATCH_SCORING_ESTIMATE || isnan(g->score_agreed) ? g->score_est
+                                                                       : g->score_agreed;
     g->winner = g->score > 0 ? 'B' : g->score < 0 ? 'W' : '0';
     score_format((float)g->score, g->result, sizeof g->result);
+}
+
+const char *match_scoring_name(match_scoring_t s)
+{
+    return s == MATCH_SCORING_AGREED ? "agreed" : s == MATCH_SCORING_ESTIMATE ? "estimate" : "tromp-taylor";
+}
+
+int match_scoring_parse(const char *name, match_scoring_t *out)
+{
+    for (int s = MATCH_SCORING_TROMP_TAYLOR; s <= MATCH_SCORING_ESTIMATE; s++)
+        if (!strcmp(name, match_scoring_name((match_scoring_t)s))) {
+            *out = (match_scoring_t)s;
+            return 0;
+        }
+    return -1;
 }
 
 static void push_move(match_game_t *g, int *cap, int p)
@@ -422,7 +445,8 @@ static int record_game(runner_t *r, int index, const match_game_t *g, const char
         .match_id = r->m.id, .game_index = index, .black_id = eb, .white_id = ew, .winner = g->winner,
         .result = g->result, .reason = g->reason, .scored = g->scored, .score = g->score,
         .res_black = g->scored ? g->res_black : g->result, .res_white = g->scored ? g->res_white : g->result,
-        .res_own = g->scored ? g->res_own : "?", .moves = g->n_moves, .move_list = moves,
+        .res_own = g->scored ? g->res_own : "?", .res_tt = g->scored ? g->res_tt : "?",
+        .scoring = match_scoring_name(r->o->scoring), .moves = g->n_moves, .move_list = moves,
         .duration_s = g->duration_s, .time_black_s = g->time_black_s, .time_white_s = g->time_white_s,
         .error = g->error[0] ? g->error : NULL, .sgf = sgf};
     int64_t id = db_game_insert(db, &row);
@@ -534,6 +558,7 @@ static void *worker(void *arg)
                                  sizeof err);
         if (fb >= 0) close(fb);
         if (fw >= 0) close(fw);
+        if (!rc) match_apply_scoring(&g, o->scoring);
         pthread_mutex_lock(&r->lock);
         if (rc) {
             if (!r->abort)
@@ -592,6 +617,20 @@ static void summary(const runner_t *r, FILE *out)
                     sqlite3_column_text(st, 0), sqlite3_column_int(st, 1), sqlite3_column_double(st, 2),
                     sqlite3_column_double(st, 3), moves > 0 ? sqlite3_column_double(st, 4) / moves : 0);
         }
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(r->db->h,
+                           "SELECT COUNT(*), SUM(substr(res_tt, 1, 1) != substr(res_own, 1, 1)), "
+                           "SUM(res_black = res_white AND res_black != '?' AND "
+                           "substr(res_tt, 1, 1) != substr(res_black, 1, 1)) FROM games "
+                           "WHERE match_id = ?1 AND score IS NOT NULL AND res_tt != '?'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, r->m.id);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+            fprintf(out, "  scored by %s; of %d counted games, our estimate names another winner than Tromp-Taylor "
+                         "in %d, the engines' agreed score in %d\n",
+                    match_scoring_name(r->o->scoring), sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                    sqlite3_column_int(st, 2));
         sqlite3_finalize(st);
     }
     /* each engine's own time: A is Black in the even games; Black plays the odd-numbered moves */

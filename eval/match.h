@@ -11,8 +11,13 @@
  *     unparsable vertex, or the opponent refused it with "? ..." ("illegal", X+F),
  *   - a genmove timeout                         ("timeout", X+T),
  *   - an engine that died or broke the protocol ("crash", X+F).
- * A scored game asks both engines final_score; when both answer and agree, that is the
- * result; otherwise our own scoring decides (deadstones_estimate + game_score).
+ * A scored game is counted three ways: Tromp-Taylor (the final board as it stands, area
+ * with komi: what CGOS and tournament referees count), the engines' own final_score answers
+ * when both agree, and our estimate (deadstones_estimate + game_score). --scoring names the
+ * one that decides (match_scoring_t); the default is Tromp-Taylor, because a referee does not
+ * take the players' word for dead stones: a player must capture them before passing. Each
+ * game stores its rule and its Tromp-Taylor count; the summary counts the games whose rules
+ * name different winners.
  *
  * Each finished game is committed in one transaction with its engines, SGF and
  * result. A game in progress is not stored, so a match killed at any point resumes
@@ -29,6 +34,16 @@
 #include "engine/game.h"
 #include "eval/db.h"
 
+typedef enum {
+    MATCH_SCORING_TROMP_TAYLOR = 0, /* the final board as it stands (default) */
+    MATCH_SCORING_AGREED,           /* both engines' final_score when they agree, else the estimate */
+    MATCH_SCORING_ESTIMATE,         /* our dead-stone estimate */
+} match_scoring_t;
+
+/* "tromp-taylor", "agreed", "estimate"; match_scoring_parse: 0, or -1 for another name. */
+const char *match_scoring_name(match_scoring_t s);
+int match_scoring_parse(const char *name, match_scoring_t *out);
+
 typedef struct {
     const char *black_cmd, *white_cmd;     /* engines of game 0; "{game}" in them becomes each game's index */
     const char *black_label, *white_label; /* labels for new engine rows, or NULL */
@@ -42,6 +57,7 @@ typedef struct {
     int64_t match_id;       /* resume this one (0: find by parameters or create) */
     bool force_new;         /* start a new match even if one with these parameters exists */
     bool quiet;             /* no progress lines */
+    match_scoring_t scoring;
 } match_opts_t;
 
 int match_default_max_moves(int size);
@@ -66,13 +82,18 @@ typedef struct {
     const char *reason;
     bool scored;
     double score;                /* Black's view */
-    char res_black[64], res_white[64], res_own[32];
+    char res_black[64], res_white[64], res_own[32], res_tt[32];
+    double score_tt, score_agreed, score_est; /* the three counts (score_agreed NaN: no agreement) */
     int n_moves;
     int *moves;                  /* n_moves points, alternating from Black */
     double duration_s, time_black_s, time_white_s;
     char error[256];
     char name[2][128], version[2][128]; /* [0] Black, [1] White */
 } match_game_t;
+
+/* Sets winner, score and result of a scored game g from the rule s (unscored games: unchanged).
+ * match_play_game leaves the "agreed" result; the match runner applies its --scoring. */
+void match_apply_scoring(match_game_t *g, match_scoring_t s);
 
 /* Parses a final_score answer ("B+3.5", "W+R", "0", "Draw", ...) into a winner
  * ('B', 'W', '0') and a margin (Black's view; +-inf for resign/time/forfeit).

@@ -415,6 +415,18 @@ START_TEST(test_db_schema_and_api)
     ck_assert_int_eq(scalar(db, "SELECT CAST(loss * 10 AS INT) FROM training_log WHERE step = 40 AND split = 'train'"), 3);
     db_close(db);
 
+    /* A version-1 file (no games.res_tt / scoring) is brought to the current version. */
+    db = db_open(path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(db_exec(db, "ALTER TABLE games DROP COLUMN res_tt; ALTER TABLE games DROP COLUMN scoring; "
+                                 "PRAGMA user_version = 1"), 0);
+    db_close(db);
+    db = db_open(path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(scalar(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE scoring = 'agreed' AND res_tt = '?'"), 1);
+    db_close(db);
+
     /* Reopen: nothing to migrate; a newer schema is refused with a clear message. */
     db = db_open(path, err, sizeof err);
     ck_assert_ptr_nonnull(db);
@@ -461,6 +473,33 @@ START_TEST(test_db_readonly)
     chmod(path, 0644);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
     remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_scoring_rules)
+{
+    match_game_t g;
+    memset(&g, 0, sizeof g);
+    g.scored = true;
+    g.score_tt = -3.0, g.score_est = 2.0, g.score_agreed = NAN;
+    match_apply_scoring(&g, MATCH_SCORING_TROMP_TAYLOR);
+    ck_assert_int_eq(g.winner, 'W');
+    ck_assert_str_eq(g.result, "W+3");
+    match_apply_scoring(&g, MATCH_SCORING_AGREED); /* no agreement: the estimate */
+    ck_assert_int_eq(g.winner, 'B');
+    g.score_agreed = -0.5;
+    match_apply_scoring(&g, MATCH_SCORING_AGREED);
+    ck_assert_str_eq(g.result, "W+0.5");
+    match_apply_scoring(&g, MATCH_SCORING_ESTIMATE);
+    ck_assert_str_eq(g.result, "B+2");
+    g.scored = false; /* a resignation or forfeit stays as it is */
+    snprintf(g.result, sizeof g.result, "B+R");
+    match_apply_scoring(&g, MATCH_SCORING_TROMP_TAYLOR);
+    ck_assert_str_eq(g.result, "B+R");
+    match_scoring_t s;
+    ck_assert_int_eq(match_scoring_parse("estimate", &s), 0);
+    ck_assert_int_eq(s, MATCH_SCORING_ESTIMATE);
+    ck_assert_int_eq(match_scoring_parse("japanese", &s), -1);
 }
 END_TEST
 
@@ -574,6 +613,7 @@ static Suite *eval_suite(void)
     tcase_add_test(t, test_rating_two_players_no_prior);
     tcase_add_test(t, test_db_readonly);
     tcase_add_test(t, test_default_label);
+    tcase_add_test(t, test_scoring_rules);
     tcase_add_test(t, test_rating_two_players_prior);
     tcase_add_test(t, test_rating_three_players_brute_force);
     tcase_add_test(t, test_rating_unbounded_without_prior);
