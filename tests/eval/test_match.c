@@ -460,13 +460,58 @@ START_TEST(test_failed_start)
 }
 END_TEST
 
+/* KataGo (../shared/tools/katago, 1 visit) as an opponent: found, able to start (it needs
+ * libzip4), else the test binary skips. */
+static char katago[4096];
+
+static bool find_katago(void)
+{
+    const char *data = getenv("VIDEOGO_DATA");
+    char dir[1000];
+    snprintf(dir, sizeof dir, "%s/../tools/katago", data ? data : "../shared/data");
+    char exe[1100], probe[1200];
+    snprintf(exe, sizeof exe, "%s/katago", dir);
+    if (access(exe, X_OK)) return false;
+    snprintf(probe, sizeof probe, "'%s' version >/dev/null 2>&1", exe);
+    if (system(probe) != 0) return false; /* e.g. libzip.so.4 missing */
+    snprintf(katago, sizeof katago, "%s gtp -model %s/g170-b6c96-s175395328-d26788732.bin.gz -config %s/gtp-1visit.cfg",
+             exe, dir, dir);
+    return true;
+}
+
+/* A short match against KataGo: both games recorded and scored, KataGo labelled by its own
+ * name and version, colours alternating. */
+START_TEST(test_match_vs_katago)
+{
+    ck_assert(find_katago());
+    char db_path[400], black[1200], out[400];
+    snprintf(db_path, sizeof db_path, "%s/k.db", tmpdir);
+    snprintf(black, sizeof black, "%s gtp --player random --seed {game}", bin);
+    snprintf(out, sizeof out, "%s/k.txt", tmpdir);
+    char *argv[] = {bin, "match", "--black", black, "--white", katago, "--games", "2", "--size", "9", "--komi", "7",
+                    "--timeout", "300", "--db", db_path, "--quiet", NULL};
+    ck_assert_int_eq(run(argv, out), 0);
+    ck_assert_ptr_nonnull(strstr(slurp(out), "2 of 2 games recorded"));
+    char err[600];
+    db_t *db = db_open(db_path, err, sizeof err);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_int_eq(check_stored_games(db), 2);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE label LIKE 'KataGo %'"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games g JOIN engines e ON e.id = g.black_id "
+                                "WHERE g.game_index = 1 AND e.label LIKE 'KataGo %'"), 1);
+    db_close(db);
+}
+END_TEST
+
 static Suite *match_suite(bool with_gnugo)
 {
     Suite *s = suite_create("eval-match");
     TCase *t = tcase_create("match");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_set_timeout(t, 120);
-    if (with_gnugo) {
+    if (with_gnugo && katago[0]) {
+        tcase_add_test(t, test_match_vs_katago);
+    } else if (with_gnugo) {
         tcase_add_test(t, test_match_vs_gnugo);
     } else {
         tcase_add_test(t, test_misbehaving_engines);
@@ -480,13 +525,22 @@ static Suite *match_suite(bool with_gnugo)
 }
 
 /* `test_match gnugo` runs only the match against GNU Go and exits 77 (skip) when
- * gnugo is not installed; without arguments, everything else. */
+ * gnugo is not installed; `test_match katago` only the one against KataGo (77 without it);
+ * without arguments, everything else. */
 int main(int argc, char **argv)
 {
     bool with_gnugo = argc > 1 && !strcmp(argv[1], "gnugo");
     if (with_gnugo && !find_gnugo()) {
         fprintf(stderr, "gnugo not installed (apt-get install gnugo): skipping\n");
         return 77;
+    }
+    if (argc > 1 && !strcmp(argv[1], "katago")) {
+        if (!find_katago()) {
+            fprintf(stderr, "KataGo not found or cannot start (../shared/tools/katago; apt-get install libzip4): "
+                            "skipping\n");
+            return 77;
+        }
+        with_gnugo = true; /* the suite of one opponent test: katago[] is set */
     }
     SRunner *sr = srunner_create(match_suite(with_gnugo));
     srunner_run_all(sr, CK_NORMAL);
