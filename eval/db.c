@@ -152,10 +152,12 @@ static int user_version(db_t *db)
     return v;
 }
 
-/* Version 2: how each game was scored (match.h --scoring) and its Tromp-Taylor count. */
+/* Version 2: how each game was scored (match.h --scoring), its Tromp-Taylor count and the
+ * referee's ko rule (--ko). */
 static const char *schema_v2 =
     "ALTER TABLE games ADD COLUMN res_tt TEXT NOT NULL DEFAULT '?';\n"
-    "ALTER TABLE games ADD COLUMN scoring TEXT NOT NULL DEFAULT 'agreed';\n";
+    "ALTER TABLE games ADD COLUMN scoring TEXT NOT NULL DEFAULT 'agreed';\n"
+    "ALTER TABLE games ADD COLUMN ko TEXT NOT NULL DEFAULT 'positional';\n";
 
 /* Brings a database to the current schema in one transaction (version by version). */
 static int db_migrate(db_t *db)
@@ -401,8 +403,8 @@ int64_t db_game_insert(db_t *db, const db_game_t *g)
     sqlite3_stmt *st = prep(db,
         "INSERT INTO games(match_id, game_index, black_id, white_id, winner, result, reason, score, "
         "res_black, res_white, res_own, moves, move_list, duration_s, time_black_s, time_white_s, "
-        "error, sgf, finished, res_tt, scoring) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-        "?18,?19,?20,?21)");
+        "error, sgf, finished, res_tt, scoring, ko) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+        "?17,?18,?19,?20,?21,?22)");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, g->match_id);
     sqlite3_bind_int(st, 2, g->game_index);
@@ -426,6 +428,7 @@ int64_t db_game_insert(db_t *db, const db_game_t *g)
     bind_text(st, 19, now);
     bind_text(st, 20, g->res_tt ? g->res_tt : "?");
     bind_text(st, 21, g->scoring ? g->scoring : "agreed");
+    bind_text(st, 22, g->ko ? g->ko : "positional");
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return fail(db, "games insert");

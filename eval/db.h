@@ -118,6 +118,7 @@ typedef struct {
     const char *res_black, *res_white, *res_own;  /* final_score answers ("?" = none) */
     const char *res_tt;       /* the final board counted by Tromp-Taylor ("?" = not scored) */
     const char *scoring;      /* the rule that named the winner: "tromp-taylor", "agreed", "estimate" */
+    const char *ko;           /* the referee's ko rule: "positional" (superko) or "simple" */
     int moves;
     const char *move_list;    /* "D4 E5 pass ..." */
     double duration_s, time_black_s, time_white_s;

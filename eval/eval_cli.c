@@ -547,6 +547,9 @@ static void match_usage(FILE *f)
             "  --black-label L, --white-label L   names for new engines in tables and PGN\n"
             "                    (default: the engine's name and version answers, plus the options of\n"
             "                    its command line that the other's lacks)\n"
+            "  --ko RULE         superko (default: positional superko) or simple (only an immediate\n"
+            "                    retake is illegal, as KataGo's \"chinese\" rules and GNU Go play); the\n"
+            "                    referee applies it and engines that know kata-set-rule are told it\n"
             "  --scoring RULE    who won a game that ended in two passes: tromp-taylor (default: the\n"
             "                    final board as it stands, as CGOS and tournament referees count; dead\n"
             "                    stones must be captured), agreed (both engines' final_score when they\n"
@@ -692,7 +695,13 @@ int cmd_match(int argc, char **argv)
         else if ((r = opt(argc, argv, &i, "--white-label", &val))) o.white_label = val;
         else if ((r = opt(argc, argv, &i, "--db", &val))) db_path = val;
         else if ((r = opt(argc, argv, &i, "--log-dir", &val))) o.log_dir = val;
-        else if ((r = opt(argc, argv, &i, "--scoring", &val)) > 0) {
+        else if ((r = opt(argc, argv, &i, "--ko", &val)) > 0) {
+            if (strcmp(val, "simple") && strcmp(val, "superko")) {
+                fprintf(stderr, "videogo %s: --ko is superko or simple, not '%s'\n", cmd, val);
+                return 2;
+            }
+            o.simple_ko = !strcmp(val, "simple");
+        } else if ((r = opt(argc, argv, &i, "--scoring", &val)) > 0) {
             if (match_scoring_parse(val, &o.scoring)) {
                 fprintf(stderr, "videogo %s: --scoring is tromp-taylor, agreed or estimate, not '%s'\n", cmd, val);
                 return 2;

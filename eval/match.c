@@ -177,8 +177,8 @@ static void push_move(match_game_t *g, int *cap, int p)
 }
 
 int match_play_game(const char *black_cmd, const char *white_cmd, int size, double komi, int max_moves,
-                    double timeout_s, int stderr_black, int stderr_white, match_game_t *g, char *err,
-                    int errlen)
+                    double timeout_s, int stderr_black, int stderr_white, bool simple_ko, match_game_t *g,
+                    char *err, int errlen)
 {
     memset(g, 0, sizeof *g);
     players_t pl;
@@ -219,6 +219,12 @@ int match_play_game(const char *black_cmd, const char *white_cmd, int size, doub
             rc = -1;
             break;
         }
+        /* the ko rule, to engines that take it (KataGo) */
+        if (!rc && gtp_client_cmd(&pl.c[k], SETUP_TIMEOUT_S, reply, sizeof reply, "known_command kata-set-rule") ==
+                       GTP_OK &&
+            !strcmp(reply, "true"))
+            gtp_client_cmd(&pl.c[k], SETUP_TIMEOUT_S, reply, sizeof reply, "kata-set-rule ko %s",
+                           simple_ko ? "SIMPLE" : "POSITIONAL");
         /* komi is optional in practice (gogui-twogtp sends it "if supported"). */
         st = gtp_client_cmd(&pl.c[k], SETUP_TIMEOUT_S, reply, sizeof reply, "komi %g", komi);
         if (st == GTP_EOF || st == GTP_TIMEOUT || st == GTP_PROTOCOL) {
@@ -256,7 +262,7 @@ int match_play_game(const char *black_cmd, const char *white_cmd, int size, doub
                      k == 0 ? "Black" : "White", reply);
             break;
         }
-        move_result_t r = game_play(&gm, color, p);
+        move_result_t r = simple_ko ? game_play_simple_ko(&gm, color, p) : game_play(&gm, color, p);
         if (r != MOVE_OK) {
             char v[16];
             static const char *why[] = {"legal", "off the board", "occupied", "suicide", "a superko repetition",
@@ -446,7 +452,7 @@ static int record_game(runner_t *r, int index, const match_game_t *g, const char
         .result = g->result, .reason = g->reason, .scored = g->scored, .score = g->score,
         .res_black = g->scored ? g->res_black : g->result, .res_white = g->scored ? g->res_white : g->result,
         .res_own = g->scored ? g->res_own : "?", .res_tt = g->scored ? g->res_tt : "?",
-        .scoring = match_scoring_name(r->o->scoring), .moves = g->n_moves, .move_list = moves,
+        .scoring = match_scoring_name(r->o->scoring), .ko = r->o->simple_ko ? "simple" : "positional", .moves = g->n_moves, .move_list = moves,
         .duration_s = g->duration_s, .time_black_s = g->time_black_s, .time_white_s = g->time_white_s,
         .error = g->error[0] ? g->error : NULL, .sgf = sgf};
     int64_t id = db_game_insert(db, &row);
@@ -554,8 +560,8 @@ static void *worker(void *arg)
         char bx[4096], wx[4096];
         expand_game(bcmd, index, bx, sizeof bx);
         expand_game(wcmd, index, wx, sizeof wx);
-        int rc = match_play_game(bx, wx, r->m.size, r->m.komi, r->max_moves, o->timeout_s, fb, fw, &g, err,
-                                 sizeof err);
+        int rc = match_play_game(bx, wx, r->m.size, r->m.komi, r->max_moves, o->timeout_s, fb, fw, o->simple_ko, &g,
+                                 err, sizeof err);
         if (fb >= 0) close(fb);
         if (fw >= 0) close(fw);
         if (!rc) match_apply_scoring(&g, o->scoring);

@@ -58,6 +58,7 @@ typedef struct {
     bool force_new;         /* start a new match even if one with these parameters exists */
     bool quiet;             /* no progress lines */
     match_scoring_t scoring;
+    bool simple_ko;         /* --ko simple (default: positional superko, DESIGN.md section 7) */
 } match_opts_t;
 
 int match_default_max_moves(int size);
@@ -103,10 +104,13 @@ int match_parse_result(const char *s, char *winner, double *score);
 /* Plays one game between two command lines; black_cmd plays Black. Returns 0 when the
  * game was played to an end (whatever the end), or -1 with a message when it could
  * not start (an engine that fails name/boardsize/clear_board before the first move).
+ * simple_ko: the referee forbids only retaking a ko at once (game_play_simple_ko), as
+ * KataGo's "chinese" rules and GNU Go do; else positional superko. An engine that knows
+ * `kata-set-rule` is told the same rule (`kata-set-rule ko SIMPLE|POSITIONAL`).
  * g->moves is malloc'd (free it). */
 int match_play_game(const char *black_cmd, const char *white_cmd, int size, double komi, int max_moves,
-                    double timeout_s, int stderr_black, int stderr_white, match_game_t *g, char *err,
-                    int errlen);
+                    double timeout_s, int stderr_black, int stderr_white, bool simple_ko, match_game_t *g,
+                    char *err, int errlen);
 
 /* ---- exports (match_export.c) ---- */
 

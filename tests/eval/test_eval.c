@@ -419,6 +419,7 @@ START_TEST(test_db_schema_and_api)
     db = db_open(path, err, sizeof err);
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(db_exec(db, "ALTER TABLE games DROP COLUMN res_tt; ALTER TABLE games DROP COLUMN scoring; "
+                                 "ALTER TABLE games DROP COLUMN ko; "
                                  "PRAGMA user_version = 1"), 0);
     db_close(db);
     db = db_open(path, err, sizeof err);

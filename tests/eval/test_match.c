@@ -95,7 +95,7 @@ static int sgf_moves_checked(const char *text, char *result, int resultlen)
 static void one_game(const char *black, const char *white, double timeout, match_game_t *g)
 {
     char err[600];
-    int rc = match_play_game(black, white, 9, 7, 400, timeout, -1, -1, g, err, sizeof err);
+    int rc = match_play_game(black, white, 9, 7, 400, timeout, -1, -1, false, g, err, sizeof err);
     ck_assert_msg(rc == 0, "game did not start: %s", err);
 }
 
@@ -153,7 +153,7 @@ START_TEST(test_misbehaving_engines)
 
     /* A command that does not exist cannot start a game. */
     char err[600];
-    ck_assert_int_eq(match_play_game("/nonexistent/engine", w, 9, 7, 400, 5, -1, -1, &g, err, sizeof err), -1);
+    ck_assert_int_eq(match_play_game("/nonexistent/engine", w, 9, 7, 400, 5, -1, -1, false, &g, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/engine"));
 }
 END_TEST
@@ -424,7 +424,7 @@ START_TEST(test_game_placeholder)
     /* the engine is stored under the command as given, placeholder included */
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE command LIKE '%--seed {game}'"), 1);
     /* every game scored by the default rule, with its Tromp-Taylor count */
-    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE scoring = 'tromp-taylor'"), 3);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE scoring = 'tromp-taylor' AND ko = 'positional'"), 3);
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE score IS NOT NULL AND res_tt = '?'"), 0);
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE score IS NOT NULL AND result != res_tt"), 0);
     /* default labels: the engine's name and version, plus the options the other lacks */
@@ -489,7 +489,7 @@ START_TEST(test_match_vs_katago)
     snprintf(black, sizeof black, "%s gtp --player random --seed {game}", bin);
     snprintf(out, sizeof out, "%s/k.txt", tmpdir);
     char *argv[] = {bin, "match", "--black", black, "--white", katago, "--games", "2", "--size", "9", "--komi", "7",
-                    "--timeout", "300", "--db", db_path, "--quiet", NULL};
+                    "--timeout", "300", "--ko", "simple", "--db", db_path, "--quiet", NULL};
     ck_assert_int_eq(run(argv, out), 0);
     ck_assert_ptr_nonnull(strstr(slurp(out), "2 of 2 games recorded"));
     char err[600];
@@ -497,6 +497,7 @@ START_TEST(test_match_vs_katago)
     ck_assert_ptr_nonnull(db);
     ck_assert_int_eq(check_stored_games(db), 2);
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM engines WHERE label LIKE 'KataGo %'"), 1);
+    ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE ko = 'simple'"), 2);
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games g JOIN engines e ON e.id = g.black_id "
                                 "WHERE g.game_index = 1 AND e.label LIKE 'KataGo %'"), 1);
     db_close(db);
