@@ -343,6 +343,8 @@ static void train_usage(FILE *f)
             "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
             "  --pos2d             a new run starts the image tokens' position rows from a 2-D code\n"
             "                      of (row, column) (ar_init_pos2d; the grid preset's 81 tokens)\n"
+            "  --local             a new run's image positions also embed x_t's 3x3 neighbourhood\n"
+            "                      of their cell (ar.local_embed; a square grid of tokens)\n"
             "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
             "                      and at the end, the paper-mode figures of the current weights with\n"
             "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
@@ -363,7 +365,7 @@ int cmd_train_ar(int argc, char **argv)
     o.sched = (train_sched_t){.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3}; /* ar's own schedule */
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     char out_buf[256], ckpt_buf[256];
-    int pos2d = 0;
+    int pos2d = 0, local = 0;
     int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
     ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
     const char *curve_idm = NULL, *curve_set = NULL;
@@ -380,6 +382,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
         {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
+        {"--local", TRAIN_OPT_FLAG, &local, 0, 0, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
         {"--curve-set", TRAIN_OPT_STR, &curve_set, 0, 0, NULL},
         {"--curve-every", TRAIN_OPT_DOUBLE, &curve_every, 0, 0, NULL},
@@ -449,6 +452,7 @@ int cmd_train_ar(int argc, char **argv)
         fprintf(stderr, "resumed %s at step %llu (%.0f s trained so far)\n", o.ckpt, (unsigned long long)st.step,
                 elapsed0);
     } else {
+        cfg0.local = local;
         m = ar_new(&cfg0, be, o.sched.batch > x.prefix_batch ? o.sched.batch : x.prefix_batch, o.seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
@@ -491,17 +495,17 @@ int cmd_train_ar(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"pos2d\":%s,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"pos2d\":%s,\"local\":%s,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local ? "true" : "false", games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
     db_t *db = train_db_begin(!o.no_db, o.db, video_only ? "ar-video" : "ar", config_json, o.resume, &run_id);
     fprintf(stderr,
-            "ar %s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
+            "ar %s%s%s: %d layers, C %d, %d heads, SwiGLU %d, L %d (H %d), %d head logits, %zu params; batch %d, "
             "%ld steps; prefix batch %d, LDM weight %g; %llu training / %llu validation examples\n",
-            m->cfg.preset, video_only ? " (video only)" : "", m->cfg.layers, m->C, m->NH, m->F, L, m->cfg.horizon,
+            m->cfg.preset, video_only ? " (video only)" : "", m->cfg.local ? " (local embedding)" : "", m->cfg.layers, m->C, m->NH, m->F, L, m->cfg.horizon,
             m->NO, m->n_params, batch, steps, pbatch, x.ldm_weight, (unsigned long long)tr.n, (unsigned long long)va.n);
 
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;

@@ -69,6 +69,14 @@ int ar_config_check(const ar_config_t *c, char *err, size_t errlen)
                  c->horizon);
         return -1;
     }
+    if (c->local) {
+        int n = 1;
+        while (n * n < c->img_tokens) n++;
+        if (n * n != c->img_tokens) {
+            snprintf(err, errlen, "a local embedding needs a square grid of image tokens, not %d", c->img_tokens);
+            return -1;
+        }
+    }
     if (!(c->rope_theta > 1.0f)) {
         snprintf(err, errlen, "rope theta %g must be > 1", (double)c->rope_theta);
         return -1;
@@ -92,6 +100,7 @@ void ar_config_write(weights_writer_t *w, const ar_t *m)
     weights_writer_kv_u32(w, "ar.image_tokens", (uint32_t)c->img_tokens);
     weights_writer_kv_u32(w, "ar.horizon", (uint32_t)c->horizon);
     weights_writer_kv_f32(w, "ar.rope_theta", c->rope_theta);
+    if (c->local) weights_writer_kv_u32(w, "ar.local_embed", 1);
     int32_t lv[AR_MAX_LEVELS];
     for (int i = 0; i < c->n_img_levels; i++) lv[i] = c->img_levels[i];
     weights_writer_kv_arr_i32(w, "ar.image_levels", lv, (size_t)c->n_img_levels);
@@ -126,6 +135,9 @@ void ar_config_read(const weights_t *w, ar_config_t *c, char *tok_sha, char *ldm
     c->img_tokens = (int)weights_need_u32(w, "ar.image_tokens");
     c->horizon = (int)weights_need_u32(w, "ar.horizon");
     c->rope_theta = weights_need_f32(w, "ar.rope_theta");
+    uint32_t local = 0;
+    if (weights_find_kv(w, "ar.local_embed")) local = weights_need_u32(w, "ar.local_embed");
+    c->local = local != 0;
     c->n_img_levels = read_levels(w, "ar.image_levels", c->img_levels);
     if (c->horizon > 0) c->n_ldm_levels = read_levels(w, "ar.ldm_levels", c->ldm_levels);
     if (strcmp(weights_need_str(w, "ar.output"), "fsq_digits"))
@@ -156,6 +168,7 @@ enum { L_ATTN_NORM, L_QKV, L_ATTN_OUT, L_MLP_NORM, L_MLP_UP, L_MLP_DOWN, L_N };
 #define P_L(m, l, k) (P_LAYER0 + (l) * L_N + (k))
 #define P_OUT_NORM(m) (P_LAYER0 + (m)->cfg.layers * L_N)
 #define P_HEAD(m) (P_OUT_NORM(m) + 1)
+#define P_LOCAL(m) (P_HEAD(m) + 1)
 #define PRM(m, base, i) ((base) + (m)->params[(i)].offset)
 
 static void add_param(ar_t *m, size_t *off, const char *name, int64_t r, int64_t c, int decay)
@@ -192,6 +205,7 @@ static void layout(ar_t *m)
     }
     add_param(m, &off, "out_norm", C, 0, 0);
     add_param(m, &off, "head", m->NO, C, 1);
+    if (c->local) add_param(m, &off, "local_emb", 9 * (m->ldm_off - m->img_off) + 1, C, 0); /* + pad row */
     m->n_params = off;
 }
 
@@ -226,6 +240,10 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     m->n_calls = nc;
     m->G = cfg->n_img_levels;
     if (cfg->horizon > 0 && cfg->n_ldm_levels > m->G) m->G = cfg->n_ldm_levels;
+    if (cfg->local) {
+        for (m->side = 1; m->side * m->side < cfg->img_tokens; m->side++) {}
+        m->GL = 9 * cfg->n_img_levels;
+    }
     layout(m);
     m->param = params_alloc(be, m->n_params * sizeof(float));
     be->zero(m->param, m->n_params * sizeof(float));
@@ -243,12 +261,13 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     m->act = params_alloc(be, m->act_floats * sizeof(float));
     be->zero(m->act, m->act_floats * sizeof(float));
     params_carve(m->act, ptrs, sizes, np);
-    const size_t nid = (size_t)(m->G + 1 + m->n_calls) * N;
+    const size_t nid = (size_t)(m->G + 1 + m->n_calls + m->GL) * N;
     m->ids = params_alloc(be, nid * sizeof(int));
     m->host_ids = xcalloc(nid, sizeof(int));
     m->host_losses = xmalloc((size_t)m->n_calls * N * sizeof(float));
     m->host_logits = xmalloc(N * (size_t)m->NO * sizeof(float));
     m->host_tok = xmalloc(N * sizeof(int));
+    m->host_ctx = xcalloc((size_t)max_batch * cfg->img_tokens, sizeof(int));
     return m;
 }
 
@@ -274,6 +293,10 @@ static void init_params(ar_t *m, uint64_t seed)
     }
     /* the pad row of tok_emb (the last) stays zero: unused digit slots add nothing */
     memset(h + m->params[P_EMB].offset + (size_t)m->NO * m->C, 0, (size_t)m->C * sizeof(float));
+    if (m->cfg.local) { /* and so does local_emb's */
+        const model_param_t *q = &m->params[P_LOCAL(m)];
+        memset(h + q->offset + (size_t)(q->dims[0] - 1) * m->C, 0, (size_t)m->C * sizeof(float));
+    }
     m->be->to_device(m->param, h, m->n_params * sizeof(float));
     free(h);
 }
@@ -369,6 +392,7 @@ void ar_free(ar_t *m)
     be->free(m->dact);
     be->free(m->ids);
     free(m->host_ids);
+    free(m->host_ctx);
     free(m->host_losses);
     free(m->host_logits);
     free(m->host_tok);
@@ -418,6 +442,43 @@ static void token_rows(const ar_t *m, int t, int *rows)
     }
 }
 
+/* The cell of the grid whose neighbourhood position p embeds: x_t's token p - 3 its own, the
+ * position that predicts x_{t+1}'s token k (<im_start> or token k - 1) cell k; else -1. */
+static int local_cell(const ar_t *m, int p)
+{
+    const int T = m->cfg.img_tokens, q0 = m->L_full - T - 2;
+    if (p >= 3 && p < 3 + T) return p - 3;
+    if (p >= q0 && p < q0 + T) return p - q0;
+    return -1;
+}
+
+/* cfg.local: the rows of local_emb [GL][N] (slot o * Di + i: digit i of the x_t code at offset o
+ * of the 3x3 window around the position's cell; the pad row off the board or without a cell).
+ * x_t's codes are kept per sequence in host_ctx, set when a chunk holds them. */
+static void set_local_ids(ar_t *m, const int *tokens, int B, int pos0, int T)
+{
+    const int N = B * T, NMAX = m->max_batch * m->L, Ti = m->cfg.img_tokens, Di = m->cfg.n_img_levels;
+    const int S = m->side, DR = m->ldm_off - m->img_off, pad = 9 * DR;
+    int *loc = m->host_ids + (size_t)(m->G + 1 + m->n_calls) * NMAX;
+    for (int n = 0; n < N; n++) {
+        int p = pos0 + n % T;
+        if (p >= 3 && p < 3 + Ti) m->host_ctx[(size_t)(n / T) * Ti + p - 3] = tokens[n] - AR_N_SPECIAL;
+    }
+    for (int n = 0; n < N; n++) {
+        const int cell = local_cell(m, pos0 + n % T), *ctx = m->host_ctx + (size_t)(n / T) * Ti;
+        for (int o = 0; o < 9; o++) {
+            int r = cell < 0 ? -1 : cell / S + o / 3 - 1, c = cell < 0 ? -1 : cell % S + o % 3 - 1;
+            int on = r >= 0 && r < S && c >= 0 && c < S, code = on ? ctx[r * S + c] : 0, off = o * DR;
+            for (int i = 0; i < Di; i++) {
+                loc[(size_t)(o * Di + i) * NMAX + n] = on ? off + code % m->cfg.img_levels[i] : pad;
+                off += m->cfg.img_levels[i];
+                code /= m->cfg.img_levels[i];
+            }
+        }
+    }
+    m->be->to_device(m->ids + (size_t)(m->G + 1 + m->n_calls) * NMAX, loc, (size_t)m->GL * NMAX * sizeof(int));
+}
+
 /* Host index arrays for B sequences of T tokens at positions pos0..: embedding rows [G][N],
  * positions [N], and (targets != 0, full sequences only) the head targets [n_calls][N]. */
 static void set_ids(ar_t *m, const int *tokens, int B, int pos0, int T, int targets)
@@ -432,6 +493,7 @@ static void set_ids(ar_t *m, const int *tokens, int B, int pos0, int T, int targ
     }
     m->be->to_device(m->ids, emb, (size_t)G * NMAX * sizeof(int));
     m->be->to_device(m->ids + (size_t)G * NMAX, pos, (size_t)N * sizeof(int));
+    if (m->cfg.local) set_local_ids(m, tokens, B, pos0, T);
     if (!targets) return;
     const int s0 = ar_loss_start(&m->cfg), L = m->L, Di = m->cfg.n_img_levels;
     for (size_t i = 0; i < (size_t)m->n_calls * N; i++) tg[(size_t)(i / N) * NMAX + i % N] = -1;
@@ -463,6 +525,13 @@ static void embed(ar_t *m, float *x, int N)
     be->embedding_forward(x, m->ids + (size_t)m->G * NMAX, pos, N, C, m->L);
     for (int g = 0; g < m->G; g++) {
         be->embedding_forward(m->tmp, m->ids + (size_t)g * NMAX, emb, N, C, m->NO + 1);
+        be->add_forward(x, x, m->tmp, (size_t)N * C);
+    }
+    if (!m->cfg.local) return;
+    const model_param_t *q = &m->params[P_LOCAL(m)];
+    const int *loc = m->ids + (size_t)(m->G + 1 + m->n_calls) * NMAX;
+    for (int g = 0; g < m->GL; g++) {
+        be->embedding_forward(m->tmp, loc + (size_t)g * NMAX, m->param + q->offset, N, C, (int)q->dims[0]);
         be->add_forward(x, x, m->tmp, (size_t)N * C);
     }
 }
@@ -572,6 +641,10 @@ const float *ar_step(ar_t *m, const int *tokens, int B, int pos0, int T)
     if (m->L != m->L_full) die("ar_step: the model is set to train on %d-token prefixes (ar_set_len)", m->L);
     if (B < 1 || B > m->max_batch || T < 1 || pos0 < 0 || pos0 + T > m->L)
         die("ar_step: batch %d (max %d), positions %d..%d (L %d)", B, m->max_batch, pos0, pos0 + T - 1, m->L);
+    const int Ti = m->cfg.img_tokens;
+    if (m->cfg.local && pos0 < 3 + Ti && pos0 + T > 3 && (pos0 > 3 || pos0 + T < 3 + Ti))
+        die("ar_step: a local-embedding model reads x_t (positions 3..%d) in one chunk, not %d..%d", Ti + 2, pos0,
+            pos0 + T - 1);
     set_ids(m, tokens, B, pos0, T, 0);
     forward_rows(m, B, T, pos0, 1);
     m->be->to_host(m->host_logits, m->logits, (size_t)B * T * m->NO * sizeof(float));
@@ -669,6 +742,13 @@ void ar_backward(ar_t *m)
     be->embedding_backward(PRM(m, g, P_POS), m->dres, m->ids + (size_t)m->G * NMAX, N, C, L);
     for (int k = 0; k < m->G; k++) be->embedding_backward(gemb, m->dres, m->ids + (size_t)k * NMAX, N, C, m->NO + 1);
     be->zero(gemb + (size_t)m->NO * C, (size_t)C * sizeof(float)); /* the pad row stays zero */
+    if (m->cfg.local) {
+        const model_param_t *q = &m->params[P_LOCAL(m)];
+        const int *loc = m->ids + (size_t)(m->G + 1 + m->n_calls) * NMAX;
+        for (int k = 0; k < m->GL; k++)
+            be->embedding_backward(g + q->offset, m->dres, loc + (size_t)k * NMAX, N, C, (int)q->dims[0]);
+        be->zero(g + q->offset + (size_t)(q->dims[0] - 1) * C, (size_t)C * sizeof(float));
+    }
 }
 
 float ar_adamw_step(ar_t *m, float lr, float beta1, float beta2, float eps, float weight_decay, float max_norm,
@@ -808,6 +888,7 @@ static void imagine(ar_t *m, const int *img, int to_move, int B, const ar_sample
         float *kv = m->cache + (size_t)l * m->max_batch * m->L * 2 * C;
         for (int b = 1; b < B; b++) m->be->copy(kv + (size_t)b * m->L * 2 * C, kv, row);
     }
+    for (int b = 1; b < B; b++) memcpy(m->host_ctx + (size_t)b * T, m->host_ctx, (size_t)T * sizeof(int));
     int pos = P;
     /* the row of the last position of future b: lg + (b * bstride + stride - 1) * NO (all
      * futures read future 0's row after the shared prompt) */

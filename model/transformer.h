@@ -55,7 +55,7 @@
 #define AR_ARCH "transformer"
 #define AR_MAX_LAYERS 32
 #define AR_MAX_LEVELS 16
-#define AR_N_PARAMS (4 + 6 * AR_MAX_LAYERS)
+#define AR_N_PARAMS (5 + 6 * AR_MAX_LAYERS)
 #define AR_MAX_CALLS (1 + 2 * AR_MAX_LEVELS) /* softmax groups of the head */
 #define AR_TOP_MAX 256       /* ar_imagine_top: futures at most */
 
@@ -83,6 +83,8 @@ typedef struct {
     int n_img_levels, img_levels[AR_MAX_LEVELS];   /* the tokenizer's FSQ levels */
     int n_ldm_levels, ldm_levels[AR_MAX_LEVELS];   /* the LDM's (unused when H == 0) */
     float rope_theta;
+    int local;           /* 1: image positions also embed x_t's 3x3 neighbourhood of their cell
+                          * (T a square grid; "ar.local_embed"; 0 in files without the key) */
 } ar_config_t;
 
 /* Fills *cfg with a named preset (tokenizer cpu levels 3^10, LDM [8,5,5,5], H 5); the trainer
@@ -131,6 +133,8 @@ typedef struct {
     float *host_losses;  /* [n_calls, N] */
     float *host_logits;  /* [N, NO] */
     int *host_tok;       /* [N] ar_imagine's token staging */
+    int *host_ctx;       /* [max_batch, T] each sequence's x_t codes (cfg.local) */
+    int side, GL;        /* cfg.local: the grid's side, local slots (9 x image digits); else 0 */
     double loss_img, loss_ldm, loss_spec; /* last forward: mean nats per token of each kind */
     long n_img, n_ldm, n_spec;            /* tokens of each kind in the loss */
 } ar_t;

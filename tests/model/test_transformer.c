@@ -1,8 +1,10 @@
 /* test_transformer.c: the autoregressive world model (model/transformer.h) on synthetic code
  * sequences (x_{t+1} = x_t with one token changed where z^1 says):
  *   - a tiny configuration trains and its loss falls (with LDM codes, and video-only);
- *   - the KV-cache step path gives the full forward's logits (prompt chunk, then one by one);
- *   - the gradient matches central finite differences of the loss on sampled parameters;
+ *   - the KV-cache step path gives the full forward's logits (prompt chunk, then one by one),
+ *     also with the local (3x3 neighbourhood) embedding, whose prompt holds all of x_t;
+ *   - the gradient matches central finite differences of the loss on sampled parameters (local
+ *     embedding on);
  *   - determinism: two models from one seed stay bit-identical through training steps;
  *   - sampling: greedy = argmax, top-k 1 = greedy, top-p tiny = greedy, temperature 1 follows
  *     the softmax; ar_imagine is deterministic given the RNG and greedy futures agree;
@@ -79,8 +81,10 @@ END_TEST
 
 START_TEST(test_kv_cache_matches_full_forward)
 {
-    for (int hz = 0; hz <= 5; hz += 5) {
+    for (int run = 0; run < 4; run++) {
+        const int hz = run % 2 ? 5 : 0, local = run / 2;
         ar_config_t c = tiny(hz);
+        c.local = local;
         ar_t *m = ar_new(&c, backend_cpu(), 4, 3);
         train_steps(m, 10, 4, 3e-3f, 5, NULL); /* weights away from the init */
         const int B = 3, L = m->L, NO = m->NO;
@@ -92,7 +96,7 @@ START_TEST(test_kv_cache_matches_full_forward)
         float *full = xmalloc((size_t)B * L * NO * sizeof(float));
         memcpy(full, ar_logits(m), (size_t)B * L * NO * sizeof(float));
         /* prompt of P tokens in one step, then one token per step */
-        const int P = 7;
+        const int P = local ? c.img_tokens + 5 : 7;
         for (int b = 0; b < B; b++) memcpy(col + b * P, tok + (size_t)b * L, P * sizeof(int));
         const float *lg = ar_step(m, col, B, 0, P);
         double maxd = 0, maxv = 0;
@@ -112,7 +116,8 @@ START_TEST(test_kv_cache_matches_full_forward)
                     maxv = fabs(f) > maxv ? fabs(f) : maxv;
                 }
         }
-        fprintf(stderr, "H %d: KV cache vs full forward: max |diff| %.3g (max |logit| %.3g)\n", hz, maxd, maxv);
+        fprintf(stderr, "H %d local %d: KV cache vs full forward: max |diff| %.3g (max |logit| %.3g)\n", hz, local,
+                maxd, maxv);
         ck_assert_msg(maxd < 1e-4 * (1 + maxv), "max diff %g", maxd);
         ck_assert(maxv > 1e-3);
         free(full);
@@ -129,6 +134,7 @@ START_TEST(test_gradient_finite_differences)
     c.width = 16;
     c.heads = 2;
     c.hidden = 24;
+    c.local = 1;
     ar_t *m = ar_new(&c, backend_cpu(), 2, 9);
     train_steps(m, 5, 2, 1e-2f, 2, NULL);
     rng_t r;
@@ -141,9 +147,11 @@ START_TEST(test_gradient_finite_differences)
     int checked = 0, bad = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const model_param_t *p = &m->params[i];
-        for (int k = 0; k < 3; k++) {
+        const int local = !strcmp(p->name, "local_emb");
+        for (int k = 0; k < (local ? 40 : 3); k++) {
             size_t j = p->offset + rng_below(&r, (uint32_t)p->n);
             if (!strcmp(p->name, "tok_emb") && j >= p->offset + (size_t)m->NO * m->C) continue; /* pad row */
+            if (local && j >= p->offset + (size_t)(p->dims[0] - 1) * m->C) continue;
             float g = m->grad[j], x0 = m->param[j];
             const float eps = 1e-2f;
             m->param[j] = x0 + eps;
