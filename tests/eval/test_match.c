@@ -202,6 +202,25 @@ static bool find_gnugo(void)
     return false;
 }
 
+/* Column k (0-based) of the tab-separated row starting at row, into out. */
+static void dat_field(const char *row, int k, char *out, size_t outlen)
+{
+    for (int i = 0; i < k; i++) {
+        row = strchr(row, '\t');
+        ck_assert_ptr_nonnull(row);
+        row++;
+    }
+    size_t n = strcspn(row, "\t\n");
+    snprintf(out, outlen, "%.*s", (int)n, row);
+}
+
+/* "B+x" <-> "W+x": a result from the other program's point of view. */
+static void swap_colour(const char *in, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", in);
+    if ((out[0] == 'B' || out[0] == 'W') && out[1] == '+') out[0] = out[0] == 'B' ? 'W' : 'B';
+}
+
 static int64_t scalar(db_t *db, const char *sql)
 {
     sqlite3_stmt *st;
@@ -256,6 +275,20 @@ START_TEST(test_match_vs_gnugo)
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games g JOIN engines e ON e.id = g.black_id "
                                 "WHERE g.game_index = 1 AND e.command LIKE 'gnugo %' AND e.name = 'GNU Go'"), 1);
     ck_assert_int_eq(scalar(db, "SELECT COUNT(*) FROM games WHERE reason IN ('passes', 'resign', 'move-limit')"), 2);
+    /* each game's result and the two engines' own answers (black's, white's) */
+    char res[2][3][64];
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->h, "SELECT result, res_black, res_white FROM games ORDER BY game_index",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (int g = 0; g < 2; g++) {
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        for (int k = 0; k < 3; k++) {
+            const unsigned char *t = sqlite3_column_text(st, k);
+            snprintf(res[g][k], sizeof res[g][k], "%s", t ? (const char *)t : "");
+        }
+    }
+    sqlite3_finalize(st);
     db_close(db);
 
     /* Rerunning the same command plays nothing more. */
@@ -283,6 +316,24 @@ START_TEST(test_match_vs_gnugo)
         if (*q == '\t' && ++fields == 4) snprintf(alt, sizeof alt, "%.1s", q + 1);
     ck_assert_int_eq(fields, 12);
     ck_assert_str_eq(alt, "1");
+    /* gogui-twogtp's result columns: RES_B / RES_W are the answers of the program given as
+     * --black (A) and of the other (B), RES_R the referee's, all from A's point of view: as
+     * stored for game 0 (A is Black), with the colours swapped for the alternated game 1 */
+    char field[64], want[64];
+    const char *row0 = strstr(d, "\n0\t") + 1;
+    dat_field(row0, 1, field, sizeof field);
+    ck_assert_str_eq(field, res[0][1]);
+    dat_field(row0, 2, field, sizeof field);
+    ck_assert_str_eq(field, res[0][2]);
+    dat_field(row0, 3, field, sizeof field);
+    ck_assert_str_eq(field, res[0][0]);
+    swap_colour(res[1][2], want, sizeof want), dat_field(row1 + 1, 1, field, sizeof field);
+    ck_assert_str_eq(field, want);
+    swap_colour(res[1][1], want, sizeof want), dat_field(row1 + 1, 2, field, sizeof field);
+    ck_assert_str_eq(field, want);
+    swap_colour(res[1][0], want, sizeof want), dat_field(row1 + 1, 3, field, sizeof field);
+    ck_assert_str_eq(field, want);
+    ck_assert_msg(res[1][0][0] == 'B' || res[1][0][0] == 'W', "game 1 has a winner: %s", res[1][0]);
     const char *p = slurp(pgn);
     int results = 0;
     for (const char *q = p; (q = strstr(q, "[Result \"")); q++) results++;
