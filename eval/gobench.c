@@ -141,22 +141,40 @@ bad:
     return -1;
 }
 
-int gobench_load(const char *path, gobench_set_t *set, FILE *msgs, char *err, int errlen)
+int gobench_read(FILE *f, const char *label, gobench_set_t *set, FILE *msgs, char *err, int errlen)
 {
     memset(set, 0, sizeof *set);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, (size_t)errlen, "cannot read position set %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int line = 0;
-    while ((len = getline(&buf, &cap, f)) >= 0) {
+    /* Our own bounded line reader (getline would grow without limit on /dev/zero). */
+    char *buf = xmalloc((size_t)GOBENCH_MAX_LINE + 1);
+    uint64_t total = 0;
+    int line = 0, rc = 0;
+    for (;;) {
+        size_t n = 0;
+        bool any = false, too_long = false;
+        int ch;
+        while ((ch = getc_unlocked(f)) != EOF) {
+            any = true;
+            if (++total > GOBENCH_MAX_BYTES) break;
+            if (ch == '\n') break;
+            if (n < GOBENCH_MAX_LINE) buf[n++] = (char)ch;
+            else too_long = true;
+        }
+        if (total > GOBENCH_MAX_BYTES) {
+            snprintf(err, (size_t)errlen, "%s: larger than %d MiB, the position-set size limit", label,
+                     GOBENCH_MAX_BYTES >> 20);
+            rc = -1;
+            break;
+        }
+        if (!any) break;
         line++;
-        size_t n = (size_t)len;
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) n--;
+        if (too_long) {
+            set->n_bad++;
+            if (msgs)
+                fprintf(msgs, "%s:%d: line longer than %d MiB, the position line limit; line skipped\n", label, line,
+                        GOBENCH_MAX_LINE >> 20);
+            continue;
+        }
+        while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) n--;
         size_t s = 0;
         while (s < n && (buf[s] == ' ' || buf[s] == '\t')) s++;
         if (s == n) continue; /* blank line */
@@ -167,20 +185,31 @@ int gobench_load(const char *path, gobench_set_t *set, FILE *msgs, char *err, in
         char why[300];
         if (gobench_parse_line(buf + s, n - s, line, &set->pos[set->n], why, sizeof why)) {
             set->n_bad++;
-            if (msgs) fprintf(msgs, "%s:%d: %s; line skipped\n", path, line, why);
+            if (msgs) fprintf(msgs, "%s:%d: %s; line skipped\n", label, line, why);
             continue;
         }
         set->n++;
     }
-    int rerr = ferror(f);
     free(buf);
-    fclose(f);
-    if (rerr) {
-        snprintf(err, (size_t)errlen, "error reading %s", path);
-        gobench_set_free(set);
+    if (!rc && ferror(f)) {
+        snprintf(err, (size_t)errlen, "error reading %s", label);
+        rc = -1;
+    }
+    if (rc) gobench_set_free(set);
+    return rc;
+}
+
+int gobench_load(const char *path, gobench_set_t *set, FILE *msgs, char *err, int errlen)
+{
+    memset(set, 0, sizeof *set);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "cannot read position set %s: %s", path, strerror(errno));
         return -1;
     }
-    return 0;
+    int rc = gobench_read(f, path, set, msgs, err, errlen);
+    fclose(f);
+    return rc;
 }
 
 gobench_score_t gobench_score_move(const gobench_pos_t *pos, const game_t *g, int chosen)

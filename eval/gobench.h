@@ -27,6 +27,12 @@
 #include "engine/game.h"
 #include "eval/chooser.h"
 
+/* Input limits: a line over GOBENCH_MAX_LINE bytes (a 19x19 position takes about 10 KB) is
+ * reported and skipped; a set over GOBENCH_MAX_BYTES (dev.jsonl is 2.8 MB) is refused after
+ * reading at most that much, so an endless stream (/dev/zero) ends with a message. */
+#define GOBENCH_MAX_LINE (1 << 20)
+#define GOBENCH_MAX_BYTES (256 << 20)
+
 typedef struct {
     int line;               /* 1-based line of the file */
     char game[64];
@@ -58,6 +64,8 @@ void gobench_pos_free(gobench_pos_t *pos);
  * "path:LINE: message" and counted in n_bad. Returns 0, or -1 with a message in err
  * when the file cannot be read. */
 int gobench_load(const char *path, gobench_set_t *set, FILE *msgs, char *err, int errlen);
+/* Same from an open stream (label names it in messages; the fuzzer reads memory). */
+int gobench_read(FILE *f, const char *label, gobench_set_t *set, FILE *msgs, char *err, int errlen);
 void gobench_set_free(gobench_set_t *set);
 
 /* Rebuilds the position in g (initialised here; the caller frees it with game_free).

@@ -1540,17 +1540,17 @@ static int process_line(gtp_t *ctx, char *s, size_t len, bool too_long)
     len = preprocess(s, len);
     size_t a = 0;
     while (a < len && s[a] == ' ') a++;
-    if (a == len) return 0;  /* empty or comment: no response */
+    ctx->id = -1;
+    if (a == len && !too_long) return 0;  /* empty or comment: no response */
     if (ctx->cfg.verbose) fprintf(stderr, "IN: %s\n", s + a);
 
     int argc = tokenize(ctx, s + a);
-    ctx->id = -1;
     if (argc < 0) {
         respond_error(ctx, "out of memory");
         return 0;
     }
     int first = 0;
-    int id = parse_id(ctx->argv[0]);
+    int id = argc ? parse_id(ctx->argv[0]) : -1;
     if (id >= 0) {
         ctx->id = id;
         first = 1;
@@ -1559,7 +1559,10 @@ static int process_line(gtp_t *ctx, char *s, size_t len, bool too_long)
         return 0;
     }
     if (too_long) {
-        respond_error(ctx, "line too long");
+        /* Even a line of NULs or comment text gets this answer: the controller is waiting. */
+        char msg[64];
+        snprintf(msg, sizeof msg, "line too long (limit %d MiB)", GTP_MAX_LINE >> 20);
+        respond_error(ctx, msg);
         return 0;
     }
     if (first >= argc) {
@@ -1583,8 +1586,8 @@ static int process_line(gtp_t *ctx, char *s, size_t len, bool too_long)
 }
 
 /* Reads one line into ctx->line (without the '\n', NUL-terminated). Returns false at
- * end of input with nothing read. A line longer than GTP_MAX_LINE is read to its end
- * and cut (*too_long set). */
+ * end of input with nothing read. At GTP_MAX_LINE bytes it stops reading and sets
+ * *too_long: the caller answers, then skip_line drops the rest. */
 static bool read_line(gtp_t *ctx, reader_t *r, size_t *len, bool *too_long)
 {
     size_t n = 0;
@@ -1594,17 +1597,17 @@ static bool read_line(gtp_t *ctx, reader_t *r, size_t *len, bool *too_long)
     while ((ch = reader_getc(r)) != EOF) {
         any = true;
         if (ch == '\n') break;
+        if (n == GTP_MAX_LINE) {
+            *too_long = true;
+            break;
+        }
         if (n + 1 >= ctx->line_cap) {
-            if (ctx->line_cap >= GTP_MAX_LINE + 1) {
-                *too_long = true;
-                continue;
-            }
             size_t cap = ctx->line_cap ? 2 * ctx->line_cap : 4096;
             if (cap > GTP_MAX_LINE + 1) cap = GTP_MAX_LINE + 1;
             char *l = realloc(ctx->line, cap);
-            if (!l) {
+            if (!l) {  /* out of memory: answered like an over-long line */
                 *too_long = true;
-                continue;
+                break;
             }
             ctx->line = l;
             ctx->line_cap = cap;
@@ -1615,6 +1618,17 @@ static bool read_line(gtp_t *ctx, reader_t *r, size_t *len, bool *too_long)
     if (ctx->line) ctx->line[n] = '\0';
     *len = n;
     return true;
+}
+
+/* Drops the rest of an over-long line, through its newline (or end of input). Returns false
+ * when no newline came within GTP_MAX_LINE bytes: the input is not GTP. */
+static bool skip_line(reader_t *r)
+{
+    for (size_t n = 0; n <= GTP_MAX_LINE; n++) {
+        int ch = reader_getc(r);
+        if (ch == EOF || ch == '\n') return true;
+    }
+    return false;
 }
 
 int gtp_main_loop(gtp_t *ctx, FILE *in, FILE *out)
@@ -1635,14 +1649,20 @@ int gtp_main_loop(gtp_t *ctx, FILE *in, FILE *out)
     int rc = 0;
     size_t len;
     bool too_long;
+    char empty[1] = "";
     while (read_line(ctx, r, &len, &too_long)) {
-        if (!ctx->line) continue;  /* only a '\n' came before any allocation */
-        int q = process_line(ctx, ctx->line, len, too_long);
+        /* ctx->line is NULL when only a '\n' came before any allocation (or none succeeded) */
+        int q = process_line(ctx, ctx->line ? ctx->line : empty, ctx->line ? len : 0, too_long);
         if (ctx->write_error) {
             rc = -1;
             break;
         }
         if (q) break;
+        if (too_long && !skip_line(r)) {
+            fprintf(stderr, "gtp: no newline within %d MiB of input: not GTP; stopping\n", 2 * (GTP_MAX_LINE >> 20));
+            rc = -1;
+            break;
+        }
     }
     ctx->reader = NULL;
     free(r);

@@ -20,8 +20,11 @@
 #include "engine/game.h"
 #include "engine/player.h"
 
-/* Longest command line accepted (gogui-play_sequence lines are long). Longer lines are
- * read to their end, discarded and answered `? line too long`. */
+/* Longest command line accepted (gogui-play_sequence lines are long). A line that reaches it
+ * is answered `? line too long (limit 4 MiB)` at once, without waiting for its end; the rest
+ * of it is then read and dropped up to its newline, for at most GTP_MAX_LINE more bytes.
+ * Input with no newline in that span is not GTP (a binary file, /dev/zero): gtp_main_loop
+ * says so on stderr and stops reading (returns -1). */
 #define GTP_MAX_LINE (4 * 1024 * 1024)
 
 typedef struct {
@@ -72,7 +75,8 @@ void gtp_free(gtp_t *ctx);
  * and poll() on fileno(in) so that analysis commands notice new input; do not read
  * such a stream through stdio before the call. Regular files and memory streams
  * (fmemopen) are read through stdio. Returns 0 after `quit` or end of input, -1 if
- * writing to `out` failed (e.g. the controller closed the pipe). */
+ * writing to `out` failed (e.g. the controller closed the pipe) or the input is not GTP
+ * (no newline within 2 * GTP_MAX_LINE bytes, see above). */
 int gtp_main_loop(gtp_t *ctx, FILE *in, FILE *out);
 
 /* Runs one command line (preprocessed as input; an empty or comment line produces no

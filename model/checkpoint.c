@@ -59,13 +59,12 @@ static bool same_shape(const weights_tensor_info_t *a, const weights_tensor_info
     return true;
 }
 
-int checkpoint_open(weights_t *w, const char *path, const char *net, checkpoint_state_t *st, char *err,
-                    size_t errlen)
+/* Everything checkpoint_open checks beyond weights_open, on an open file (closed on failure). */
+static int check_open(weights_t *w, const char *net, checkpoint_state_t *st, char *err, size_t errlen)
 {
-    if (weights_open(w, path, err, errlen)) return -1;
     const char *arch = w->arch, *fnet;
-    if (strcmp(arch, CHECKPOINT_ARCH))
-        return cerr(w, err, errlen, "this is a '%s' weights file, not a training checkpoint", arch);
+    if (!arch || strcmp(arch, CHECKPOINT_ARCH))
+        return cerr(w, err, errlen, "this is a '%s' weights file, not a training checkpoint", arch ? arch : "(no arch)");
     if (weights_get_str(w, "checkpoint.net", &fnet))
         return cerr(w, err, errlen, "checkpoint.net is missing or not a string");
     if (strcmp(fnet, net)) return cerr(w, err, errlen, "it trains '%s', not '%s'", fnet, net);
@@ -96,6 +95,20 @@ int checkpoint_open(weights_t *w, const char *path, const char *net, checkpoint_
     }
     *st = s;
     return 0;
+}
+
+int checkpoint_open(weights_t *w, const char *path, const char *net, checkpoint_state_t *st, char *err,
+                    size_t errlen)
+{
+    if (weights_open(w, path, err, errlen)) return -1;
+    return check_open(w, net, st, err, errlen);
+}
+
+int checkpoint_open_buffer(weights_t *w, const void *buf, size_t size, const char *label, int flags, const char *net,
+                           checkpoint_state_t *st, char *err, size_t errlen)
+{
+    if (weights_open_buffer(w, buf, size, label, flags, err, errlen)) return -1;
+    return check_open(w, net, st, err, errlen);
 }
 
 int checkpoint_read_param(weights_t *w, const char *name, int ndim, const int64_t *dims, float *param, float *m,

@@ -44,12 +44,15 @@ weights_writer_t *checkpoint_writer_new(const char *net, const checkpoint_state_
 /* One parameter tensor of shape dims (C order) with its AdamW moments (each nelem floats). */
 void checkpoint_writer_param(weights_writer_t *w, const char *name, int ndim, const int64_t *dims,
                              const float *param, const float *m, const float *v);
-/* Open and validate PATH (everything weights_open checks, plus: arch "checkpoint", the net
- * is NET, the state keys are present and well-typed, every tensor is p.X, m.X or v.X and each
- * p.X has its m.X and v.X of the same shape). Fills *st.
+/* Open and validate PATH (everything weights_open checks, the WEIGHTS_MAX_BYTES size limit
+ * included, plus: arch "checkpoint", the net is NET, the state keys are present and well-typed,
+ * every tensor is p.X, m.X or v.X and each p.X has its m.X and v.X of the same shape). Fills *st.
  * 0, or -1 with a message in err (and *w closed). */
 int checkpoint_open(weights_t *w, const char *path, const char *net, checkpoint_state_t *st, char *err,
                     size_t errlen);
+/* Same over a caller buffer, as weights_open_buffer (flags: WEIGHTS_OPEN_*; the fuzzer). */
+int checkpoint_open_buffer(weights_t *w, const void *buf, size_t size, const char *label, int flags, const char *net,
+                           checkpoint_state_t *st, char *err, size_t errlen);
 /* Copy parameter NAME and its moments into the caller's buffers (nelem floats each), after
  * checking that all three exist with shape dims. 0, or -1 with a message. After reading every
  * parameter it knows, a trainer calls weights_check_all_used to refuse a checkpoint that holds

@@ -940,19 +940,30 @@ int weights_open_buffer(weights_t *w, const void *buf, size_t size, const char *
                         size_t errlen)
 {
     static const uint8_t empty[1];
+    if ((uint64_t)size > WEIGHTS_MAX_BYTES) {
+        memset(w, 0, sizeof *w);
+        return werr(err, errlen, "weights buffer '%s': %zu bytes, larger than %llu GiB, the weights size limit "
+                    "(WEIGHTS_MAX_BYTES)", label, size, WEIGHTS_MAX_BYTES >> 30);
+    }
     return open_common(w, size ? buf : empty, size, label, false, flags, err, errlen);
 }
 
 int weights_open_flags(weights_t *w, const char *path, int flags, char *err, size_t errlen)
 {
     memset(w, 0, sizeof *w);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return werr(err, errlen, "weights file '%s': cannot open: %s; %s", path, strerror(errno), HINT_UNKNOWN);
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return werr(err, errlen, "weights file '%s': not a regular file", path);
+        return werr(err, errlen, "weights file '%s': not a regular file (a device, pipe or folder)", path);
+    }
+    if ((uint64_t)st.st_size > WEIGHTS_MAX_BYTES) {
+        close(fd);
+        return werr(err, errlen, "weights file '%s': %llu bytes, larger than %llu GiB, the weights size limit "
+                    "(WEIGHTS_MAX_BYTES)", path, (unsigned long long)st.st_size, WEIGHTS_MAX_BYTES >> 30);
     }
     size_t size = (size_t)st.st_size;
     if (size == 0) {

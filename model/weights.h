@@ -53,6 +53,10 @@
 #define WEIGHTS_MAX_TENSORS 65536    /* sanity bounds far above any videogo net */
 #define WEIGHTS_MAX_KVS 65536
 #define WEIGHTS_ERR_LEN 1024         /* a comfortable size for the err buffers below */
+/* Largest file weights_open (and so checkpoint_open) accepts: 8 GiB, a checkpoint (values and
+ * two AdamW moments) of 700M f32 parameters; the shipped files are under 40 MB. Checked before
+ * the file is mapped, so a huge or sparse file costs nothing. */
+#define WEIGHTS_MAX_BYTES (8ULL << 30)
 
 /* Tensor element types: the ggml type numbers, the subset videogo reads and writes. */
 typedef enum {

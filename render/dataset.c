@@ -54,7 +54,8 @@ static uint32_t get_u32(const uint8_t *b)
 static uint64_t get_u64(const uint8_t *b) { return (uint64_t)get_u32(b) | (uint64_t)get_u32(b + 4) << 32; }
 
 
-/* SHA-256 and size of a source file, for the shard header. */
+/* SHA-256 and size of a source file, for the shard header. -1 on an I/O error (errno), -2
+ * when it is larger than SGF_MAX_BYTES (sgf_read_file would refuse it; /dev/zero never ends). */
 static int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -63,7 +64,13 @@ static int sha256_file(const char *path, uint8_t out[32], uint64_t *size)
     sha256_init(&s);
     uint8_t buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        sha256_update(&s, buf, n);
+        if (s.nbytes > SGF_MAX_BYTES) {
+            fclose(f);
+            return -2;
+        }
+    }
     int err = ferror(f);
     fclose(f);
     if (err) return -1;
@@ -352,7 +359,12 @@ int dataset_build(const dataset_build_opts_t *o, dataset_build_report_t *rep, ch
     src = xcalloc((size_t)files.n, sizeof *src);
     for (int i = 0; i < files.n; i++) {
         snprintf(src[i].name, sizeof src[i].name, "%s", base_name(files.paths[i]));
-        if (sha256_file(files.paths[i], src[i].sha256, &src[i].size) < 0) {
+        int h = sha256_file(files.paths[i], src[i].sha256, &src[i].size);
+        if (h == -2) {
+            set_err(err, errlen, "%s: larger than %d MiB, the SGF size limit", files.paths[i], SGF_MAX_BYTES >> 20);
+            goto done;
+        }
+        if (h < 0) {
             set_err(err, errlen, "%s: %s", files.paths[i], strerror(errno));
             goto done;
         }
@@ -461,6 +473,7 @@ done:
 struct dataset {
     const uint8_t *map;
     size_t map_len;
+    bool mapped;         /* map is our mmap (else the caller's buffer) */
     dataset_info_t info;
     dataset_source_t *sources;
     uint32_t board_bytes, record_bytes, header_bytes;
@@ -472,36 +485,22 @@ const dataset_info_t *dataset_info(const dataset_t *ds) { return &ds->info; }
 void dataset_close(dataset_t *ds)
 {
     if (!ds) return;
-    if (ds->map) munmap((void *)ds->map, ds->map_len);
+    if (ds->mapped) munmap((void *)ds->map, ds->map_len);
     free(ds->sources);
     free(ds);
 }
 
-dataset_t *dataset_open(const char *path, char *err, size_t errlen)
+/* Validates the bytes of a shard (ds->map, ds->map_len) and fills ds. NULL with a message
+ * naming `label` on failure (ds closed). */
+static dataset_t *dataset_check(dataset_t *ds, const char *label, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        set_err(err, errlen, "%s: %s (build shards with `videogo data build`)", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size < HEADER_FIXED) {
-        set_err(err, errlen, "%s: not a videogo shard (too short); rebuild with `videogo data build`", path);
-        close(fd);
-        return NULL;
-    }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) {
-        set_err(err, errlen, "%s: mmap: %s", path, strerror(errno));
-        return NULL;
-    }
-    dataset_t *ds = xcalloc(1, sizeof *ds);
-    ds->map = m;
-    ds->map_len = (size_t)st.st_size;
     const uint8_t *h = ds->map;
     dataset_info_t *in = &ds->info;
     const char *why = NULL;
+    if (ds->map_len < HEADER_FIXED) {
+        why = "not a videogo shard (too short)";
+        goto bad;
+    }
     if (memcmp(h, DATASET_MAGIC, 8) != 0) {
         why = "bad magic: not a videogo shard";
         goto bad;
@@ -568,9 +567,60 @@ dataset_t *dataset_open(const char *path, char *err, size_t errlen)
     }
     return ds;
 bad:
-    set_err(err, errlen, "%s: %s; rebuild with `videogo data build`", path, why);
+    set_err(err, errlen, "%s: %s; rebuild with `videogo data build`", label, why);
     dataset_close(ds);
     return NULL;
+}
+
+dataset_t *dataset_open(const char *path, char *err, size_t errlen)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        set_err(err, errlen, "%s: %s (build shards with `videogo data build`)", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: not a regular file (a device, pipe or folder): not a videogo shard", path);
+        close(fd);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > DATASET_MAX_BYTES) {
+        set_err(err, errlen, "%s: %llu bytes, larger than %llu GiB, the shard size limit (DATASET_MAX_BYTES)", path,
+                (unsigned long long)st.st_size, DATASET_MAX_BYTES >> 30);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_size < HEADER_FIXED) {
+        set_err(err, errlen, "%s: not a videogo shard (too short); rebuild with `videogo data build`", path);
+        close(fd);
+        return NULL;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        set_err(err, errlen, "%s: mmap: %s", path, strerror(errno));
+        return NULL;
+    }
+    dataset_t *ds = xcalloc(1, sizeof *ds);
+    ds->map = m;
+    ds->map_len = (size_t)st.st_size;
+    ds->mapped = true;
+    return dataset_check(ds, path, err, errlen);
+}
+
+dataset_t *dataset_open_buffer(const void *buf, size_t size, const char *label, char *err, size_t errlen)
+{
+    if ((uint64_t)size > DATASET_MAX_BYTES) {
+        set_err(err, errlen, "%s: %zu bytes, larger than %llu GiB, the shard size limit (DATASET_MAX_BYTES)", label,
+                size, DATASET_MAX_BYTES >> 30);
+        return NULL;
+    }
+    dataset_t *ds = xcalloc(1, sizeof *ds);
+    ds->map = buf;
+    ds->map_len = size;
+    return dataset_check(ds, label, err, errlen);
 }
 
 int dataset_game(const dataset_t *ds, uint64_t g, dataset_game_t *out)

@@ -62,9 +62,9 @@
  *              u32 reserved; games in source order.
  *   The file ends there (the reader checks the exact size).
  *
- * Ownership: dataset_t is opened read-only (mmap) and owns its mapping; everything
- * returned by pointer lives until dataset_close(). Read calls do not modify it, so
- * threads may share one dataset_t.
+ * Ownership: dataset_t is opened read-only (mmap) and owns its mapping (dataset_open_buffer:
+ * the caller's buffer, not owned); everything returned by pointer lives until dataset_close().
+ * Read calls do not modify it, so threads may share one dataset_t.
  */
 #ifndef VIDEOGO_DATASET_H
 #define VIDEOGO_DATASET_H
@@ -81,6 +81,9 @@
 #define DATASET_DEFAULT_SEED 0x766964656f676fULL /* "videogo" */
 #define DATASET_DEFAULT_VAL_MODULUS 20
 #define DATASET_EXT ".vgs"
+/* Largest shard dataset_open accepts: 16 GiB, about 170 million 19x19 positions (katago9's
+ * train shard is 15 MB). Checked before the file is mapped. */
+#define DATASET_MAX_BYTES (16ULL << 30)
 
 typedef enum { DATASET_SPLIT_TRAIN = 0, DATASET_SPLIT_VAL = 1 } dataset_split_t;
 
@@ -152,8 +155,12 @@ int dataset_build(const dataset_build_opts_t *o, dataset_build_report_t *rep, ch
 
 typedef struct dataset dataset_t;
 
-/* Opens and validates a shard. NULL with a message in err on failure. */
+/* Opens and validates a shard (a regular file of at most DATASET_MAX_BYTES; devices and FIFOs
+ * are refused without reading or waiting). NULL with a message in err on failure. */
 dataset_t *dataset_open(const char *path, char *err, size_t errlen);
+/* Same over a caller buffer (not copied: it must outlive the dataset_t); label names it in
+ * messages. For the fuzzer and for tests. */
+dataset_t *dataset_open_buffer(const void *buf, size_t size, const char *label, char *err, size_t errlen);
 void dataset_close(dataset_t *ds);
 
 const dataset_info_t *dataset_info(const dataset_t *ds);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -359,6 +360,56 @@ static int64_t scalar(db_t *db, const char *sql)
     return v;
 }
 
+/* Position sets are bounded: a line over GOBENCH_MAX_LINE is reported and skipped (the lines
+ * around it still load, with their numbers), and an endless stream (/dev/zero, one line that
+ * never ends) is refused after GOBENCH_MAX_BYTES. Without sanitizers the address space is capped
+ * at 1 GiB, so a reader without the limit fails here instead of eating the machine's memory. */
+START_TEST(test_gobench_limits)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit rl = {1ul << 30, 1ul << 30};
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+    make_tmpdir();
+    char path[400], err[300];
+    snprintf(path, sizeof path, "%s/long.jsonl", tmpdir);
+    size_t n1 = 0, cap = 0;
+    char *good = NULL;
+    FILE *fx = fopen(fixture("positions.jsonl"), "r");
+    ck_assert_ptr_nonnull(fx);
+    ck_assert(getline(&good, &cap, fx) > 0); /* line 1 is a good position */
+    fclose(fx);
+    n1 = strlen(good);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(good, f);
+    for (size_t i = 0; i < (size_t)GOBENCH_MAX_LINE + 10; i++) fputc(i % 2 ? ' ' : '[', f);
+    fputc('\n', f);
+    fputs(good, f);
+    fclose(f);
+    free(good);
+    ck_assert(n1 > 10);
+
+    gobench_set_t set;
+    char *msgs = NULL;
+    size_t msglen = 0;
+    FILE *m = open_memstream(&msgs, &msglen);
+    ck_assert_int_eq(gobench_load(path, &set, m, err, sizeof err), 0);
+    fclose(m);
+    ck_assert_int_eq(set.n, 2);
+    ck_assert_int_eq(set.n_bad, 1);
+    ck_assert_int_eq(set.pos[1].line, 3);
+    ck_assert_msg(strstr(msgs, "long.jsonl:2: line longer than 1 MiB, the position line limit"), "%s", msgs);
+    free(msgs);
+    gobench_set_free(&set);
+
+    ck_assert_int_eq(gobench_load("/dev/zero", &set, NULL, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "larger than 256 MiB, the position-set size limit"), "%s", err);
+    ck_assert_int_eq(set.n, 0);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_db_schema_and_api)
 {
     make_tmpdir();
@@ -624,6 +675,7 @@ static Suite *eval_suite(void)
     tcase_add_test(t, test_wilson_known_values);
     tcase_add_test(t, test_json);
     tcase_add_test(t, test_gobench_fixture);
+    tcase_add_test(t, test_gobench_limits);
     suite_add_tcase(s, t);
     t = tcase_create("db");
     tcase_add_test(t, test_db_schema_and_api);

@@ -267,7 +267,7 @@ START_TEST(test_long_line)
     int rc = -7;
     char *got = run_n(ctx, in, strlen(in), &rc);
     ck_assert_int_eq(rc, 0);
-    ck_assert_str_eq(got, "?5 line too long\n\n=6 videogo\n\n");
+    ck_assert_str_eq(got, "?5 line too long (limit 4 MiB)\n\n=6 videogo\n\n");
     free(got);
     /* A 1 MB gogui-play_sequence line is not too long. */
     size_t m = 1u << 20;
@@ -284,6 +284,39 @@ START_TEST(test_long_line)
     free(got);
     free(seq);
     free(in);
+    gtp_free(ctx);
+}
+END_TEST
+
+/* Input that never ends a line (a binary file, /dev/zero) is answered `? line too long` at the
+ * limit, and the loop stops (-1) when no newline comes within another GTP_MAX_LINE bytes,
+ * instead of reading for ever. The memory stream takes the stdio path, /dev/zero (a device)
+ * the read() path. */
+START_TEST(test_endless_line)
+{
+    size_t n = 3 * (size_t)GTP_MAX_LINE;
+    char *in = malloc(n);
+    ck_assert_ptr_nonnull(in);
+    memcpy(in, "3 name\n7 play ", 14);
+    memset(in + 14, 'x', n - 14);
+    gtp_t *ctx = mk();
+    int rc = 0;
+    char *got = run_n(ctx, in, n, &rc);
+    ck_assert_str_eq(got, "=3 videogo\n\n?7 line too long (limit 4 MiB)\n\n");
+    ck_assert_int_eq(rc, -1);
+    free(got);
+    free(in);
+
+    FILE *zero = fopen("/dev/zero", "r");
+    ck_assert_ptr_nonnull(zero);
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *o = open_memstream(&out, &outlen);
+    ck_assert_int_eq(gtp_main_loop(ctx, zero, o), -1);
+    fclose(o);
+    fclose(zero);
+    ck_assert_str_eq(out, "? line too long (limit 4 MiB)\n\n");
+    free(out);
     gtp_free(ctx);
 }
 END_TEST
@@ -691,6 +724,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_analysis_over_pipes);
     tcase_add_test(tc, test_loadsgf_folder);
     suite_add_tcase(s, tc);
+    /* Before the limit, /dev/zero kept the loop reading for ever: a short timeout. */
+    TCase *lim = tcase_create("limits");
+    tcase_set_timeout(lim, 20);
+    tcase_add_test(lim, test_endless_line);
+    suite_add_tcase(s, lim);
     return s;
 }
 

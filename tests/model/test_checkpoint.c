@@ -434,6 +434,25 @@ START_TEST(test_checkpoint_validation)
 }
 END_TEST
 
+/* A checkpoint grown (sparsely, no disk used) past WEIGHTS_MAX_BYTES is refused before it is
+ * mapped, with the limit in the message. */
+START_TEST(test_checkpoint_size_limit)
+{
+    trainer_t tr;
+    char err[WEIGHTS_ERR_LEN];
+    trainer_init(&tr, HID, SEED);
+    const char *path = tmp_path("big.ckpt");
+    ck_assert_int_eq(trainer_save(&tr, path, err, sizeof err), 0);
+    ck_assert_int_eq(truncate(path, (off_t)WEIGHTS_MAX_BYTES + 1), 0);
+    weights_t w;
+    checkpoint_state_t st;
+    ck_assert_int_eq(checkpoint_open(&w, path, NET, &st, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "larger than 8 GiB, the weights size limit") != NULL, "%s", err);
+    ck_assert_ptr_null(w.data);
+    trainer_free(&tr);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -443,6 +462,7 @@ int main(void)
     tcase_add_test(tc, test_resume_bit_identical);
     tcase_add_test(tc, test_resume_needs_every_piece);
     tcase_add_test(tc, test_checkpoint_validation);
+    tcase_add_test(tc, test_checkpoint_size_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -9,6 +9,8 @@
  *   files are rejected with messages that say what is wrong and how to regenerate;
  * - seeded fuzzing: thousands of mutated files never crash the loader (run under
  *   ASan/UBSan in CI) and every successful open can be read completely;
+ * - size limit: a file over WEIGHTS_MAX_BYTES (sparse: no disk used) is refused before it is
+ *   mapped; a device (/dev/zero) or a FIFO is refused at once, without blocking;
  * - `videogo weights inspect/check` output and exit status (skipped if the binary is absent).
  *
  * VIDEOGO_WRITE_FIXTURE=PATH rewrites the fixture instead of testing (see make_tiny). */
@@ -496,6 +498,38 @@ END_TEST
 
 /* ---- rejection ----------------------------------------------------------------------- */
 
+/* A valid file grown (sparsely) past WEIGHTS_MAX_BYTES is refused with the limit in the message;
+ * /dev/zero and a FIFO with no writer are refused without reading or blocking (alarm: a FIFO
+ * used to block open() for ever). */
+START_TEST(test_size_limit)
+{
+    alarm(20);
+    make_tmpdir();
+    char err[WEIGHTS_ERR_LEN];
+    const char *big = tmp_path("big.gguf");
+    weights_writer_t *ww = make_tiny();
+    ck_assert_int_eq(weights_writer_save(ww, big, err, sizeof err), 0);
+    weights_writer_free(ww);
+    ck_assert_int_eq(truncate(big, (off_t)WEIGHTS_MAX_BYTES + 1), 0);
+    weights_t w;
+    ck_assert_int_eq(weights_open(&w, big, err, sizeof err), -1);
+    ASSERT_ERR("larger than 8 GiB, the weights size limit", err);
+    ck_assert_ptr_null(w.data);
+    ck_assert_int_eq(truncate(big, (off_t)WEIGHTS_MAX_BYTES), 0); /* at the limit: read (and found padded) */
+    ck_assert_int_eq(weights_open(&w, big, err, sizeof err), -1);
+    ASSERT_ERR("unexpected bytes after its last tensor", err);
+
+    ck_assert_int_eq(weights_open(&w, "/dev/zero", err, sizeof err), -1);
+    ASSERT_ERR("not a regular file", err);
+    const char *fifo = tmp_path("fifo.gguf");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(weights_open(&w, fifo, err, sizeof err), -1);
+    ASSERT_ERR("not a regular file", err);
+    rm_tmpdir();
+    alarm(0);
+}
+END_TEST
+
 static int open_bytes(const uint8_t *p, size_t n, int flags, char *err, size_t errlen)
 {
     /* An exact-size heap copy, so ASan sees any read past the end. */
@@ -852,6 +886,11 @@ START_TEST(test_cli)
     ck_assert_ptr_nonnull(strstr(out, hex));
     ck_assert_ptr_nonnull(strstr(out, "validation    OK"));
     free(out);
+    /* A device is refused at once (inspect used to hash /dev/zero for ever). */
+    snprintf(cmd, sizeof cmd, "timeout 20 '%s' weights inspect /dev/zero 2>&1", bin);
+    ck_assert_int_eq(run_capture(cmd, &out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "not a regular file"));
+    free(out);
     /* The digest is the one sha256sum prints. */
     snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
     if (run_capture(cmd, &out) == 0) ck_assert(!strncmp(out, hex, 64));
@@ -900,6 +939,7 @@ static Suite *weights_suite(void)
     tcase_add_test(tc, test_rejects_corrupted);
     tcase_add_test(tc, test_rejects_wrong_version_and_magic);
     tcase_add_test(tc, test_foreign_gguf);
+    tcase_add_test(tc, test_size_limit);
     tcase_add_test(tc, test_fuzz);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);

@@ -1,7 +1,8 @@
 /* test_dataset.c: training shards: the split rule, the gobench9 refusal, a full
  * build -> read round trip against an independent replay of the SGF games (every
- * frame, side to move, label, game table, symmetries), corrupt files, and the
- * `videogo data` command. */
+ * frame, side to move, label, game table, symmetries), corrupt files, the size limit
+ * (DATASET_MAX_BYTES; devices and FIFOs refused without blocking), and the `videogo data`
+ * command. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,6 +313,45 @@ START_TEST(test_cli_data)
 }
 END_TEST
 
+/* A shard grown (sparsely, no disk used) past DATASET_MAX_BYTES is refused before it is mapped,
+ * with the limit in the message; /dev/zero and a FIFO with no writer are refused at once (alarm:
+ * a FIFO used to block open() for ever). */
+START_TEST(test_size_limit)
+{
+    alarm(20);
+    const char *src = env_or_fail("VIDEOGO_SRC");
+    char f[4096], dir[] = "/tmp/videogo-shards-XXXXXX", err[512] = "";
+    snprintf(f, sizeof f, "%s/tests/data/render/video.sgf", src);
+    ck_assert(mkdtemp(dir) != NULL);
+    const char *srcs[1] = {f};
+    dataset_build_opts_t o = {.sources = srcs, .n_sources = 1, .out_dir = dir, .name = "t", .board_size = 9,
+                              .seed = DATASET_DEFAULT_SEED, .val_modulus = 2};
+    dataset_build_report_t rep;
+    ck_assert_msg(dataset_build(&o, &rep, err, sizeof err) == 0, "%s", err);
+    dataset_t *ds = dataset_open(rep.path[0], err, sizeof err);
+    ck_assert_msg(ds != NULL, "%s", err);
+    dataset_close(ds);
+    ck_assert_int_eq(truncate(rep.path[0], (off_t)DATASET_MAX_BYTES + 1), 0);
+    ck_assert_ptr_null(dataset_open(rep.path[0], err, sizeof err));
+    ck_assert_msg(strstr(err, "larger than 16 GiB, the shard size limit") != NULL, "%s", err);
+
+    ck_assert_ptr_null(dataset_open("/dev/zero", err, sizeof err));
+    ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s", err);
+    char fifo[4200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.vgs", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_ptr_null(dataset_open(fifo, err, sizeof err));
+    ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s", err);
+    /* A source that never ends is refused at the SGF limit (it used to be hashed for ever). */
+    const char *zero[1] = {"/dev/zero"};
+    o.sources = zero;
+    ck_assert_int_eq(dataset_build(&o, &rep, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "/dev/zero: larger than 64 MiB, the SGF size limit") != NULL, "%s", err);
+    ck_assert_int_eq(run("rm -rf '%s'", dir), 0);
+    alarm(0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dataset");
@@ -321,6 +361,7 @@ int main(void)
     tcase_add_test(tc, test_refuses_gobench9);
     tcase_add_test(tc, test_build_round_trip);
     tcase_add_test(tc, test_cli_data);
+    tcase_add_test(tc, test_size_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
