@@ -334,7 +334,8 @@ static void train_usage(FILE *f)
             "  --resume            continue the run in --ckpt exactly where it stopped (its --steps,\n"
             "                      --batch, --lr, --warmup, --games-percent are kept unless given)\n"
             "  --steps N           total optimizer steps (default 30000); also the cosine horizon\n"
-            "  --minutes M         stop (checkpoint, weights) after M minutes of training\n"
+            "  --minutes M         stop (checkpoint, weights) after M minutes of training (SIGINT or\n"
+            "                      SIGTERM stop the same way after the current step)\n"
             "  --stop-at N         stop (checkpoint, weights) after step N\n"
             "  --batch B           sequences per step (default 16)\n"
             "  --lr X              peak learning rate (default 1e-3), --warmup N (default 300)\n"
@@ -343,8 +344,9 @@ static void train_usage(FILE *f)
             "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
             "  --pos2d             a new run starts the image tokens' position rows from a 2-D code\n"
             "                      of (row, column) (ar_init_pos2d; the grid preset's 81 tokens)\n"
-            "  --local             a new run's image positions also embed x_t's 3x3 neighbourhood\n"
-            "                      of their cell (ar.local_embed; a square grid of tokens)\n"
+            "  --local R           a new run's image positions also embed x_t's (2R+1)x(2R+1)\n"
+            "                      neighbourhood of their cell (ar.local_embed; R 1..4; a square\n"
+            "                      grid of tokens; default 0 = off)\n"
             "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
             "                      and at the end, the paper-mode figures of the current weights with\n"
             "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
@@ -382,7 +384,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
         {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
-        {"--local", TRAIN_OPT_FLAG, &local, 0, 0, NULL},
+        {"--local", TRAIN_OPT_INT, &local, 0, 4, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
         {"--curve-set", TRAIN_OPT_STR, &curve_set, 0, 0, NULL},
         {"--curve-every", TRAIN_OPT_DOUBLE, &curve_every, 0, 0, NULL},
@@ -495,9 +497,9 @@ int cmd_train_ar(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"pos2d\":%s,\"local\":%s,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"pos2d\":%s,\"local\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local ? "true" : "false", games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
@@ -519,6 +521,7 @@ int cmd_train_ar(int argc, char **argv)
     long seq_since = 0;
     double loss_sum = 0, img_sum = 0, ldm_sum = 0, pz_sum = 0;
     int loss_n = 0, stop = 0;
+    train_stop_on_signals();
     while ((long)st.step < steps && !stop) {
         for (int b = 0; b < batch; b++)
             example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
@@ -550,6 +553,7 @@ int cmd_train_ar(int argc, char **argv)
         double now = time_wall();
         if (o.minutes > 0 && now - t_start - curve_s >= o.minutes * 60) stop = 1;
         if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
+        if (train_stop_requested()) stop = 1;
         if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == steps || stop) {
             double sps = seq_since / (now - t_log), tps = sps * (batch * L + pbatch * Lp) / batch;
             char pz[48] = "";

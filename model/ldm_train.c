@@ -238,7 +238,8 @@ static void train_usage(FILE *f)
             "  --resume            continue the run in --ckpt exactly where it stopped (its\n"
             "                      --steps/--batch/--lr/--warmup are kept unless given)\n"
             "  --steps N           total optimizer steps (default 20000); also the cosine horizon\n"
-            "  --minutes M         stop (checkpoint, weights) after M minutes of this process\n"
+            "  --minutes M         stop (checkpoint, weights) after M minutes of this process (SIGINT\n"
+            "                      or SIGTERM stop the same way after the current step)\n"
             "  --stop-at N         stop (checkpoint, weights) after step N\n"
             "  --batch B           windows per step (default 32)\n"
             "  --lr X              peak learning rate (default 1e-3), --warmup N (default 200)\n"
@@ -350,6 +351,7 @@ int cmd_train_ldm(int argc, char **argv)
     long windows_since = 0;
     double loss_sum = 0;
     int loss_n = 0, stop = 0;
+    train_stop_on_signals();
     while ((long)st.step < o.sched.steps && !stop) {
         for (int b = 0; b < o.sched.batch; b++) {
             uint64_t i = rng_next(&st.rng) % nf;
@@ -372,6 +374,7 @@ int cmd_train_ldm(int argc, char **argv)
         double now = time_wall();
         if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
         if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
+        if (train_stop_requested()) stop = 1;
         if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == o.sched.steps || stop) {
             double wps = windows_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.6f  lr %.2e  %.0f windows/s  %.0f s\n", (unsigned long long)st.step,

@@ -293,14 +293,6 @@ static tokenizer_t *load_checkpoint(const char *path, const backend_t *be, train
 
 /* ---- the command ----------------------------------------------------------------------- */
 
-/* SIGINT / SIGTERM: finish the step, checkpoint, write the weights, close the run as "stopped". */
-static volatile sig_atomic_t stop_requested;
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 static void train_usage(FILE *f)
 {
     fprintf(f,
@@ -498,11 +490,7 @@ int cmd_train_tokenizer(int argc, char **argv)
             cfg->preset, cfg->px, cfg->patch, cfg->margin, t->T, cfg->hidden, tokenizer_codebook(cfg),
             (double)cfg->disc_weight, t->n_params, o.sched.batch, o.sched.steps);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    train_stop_on_signals();
     double t_start = time_wall(), t_ckpt = t_start, t_log = t_start;
     long frames_since = 0;
     double loss_sum = 0;
@@ -532,7 +520,7 @@ int cmd_train_tokenizer(int argc, char **argv)
         double now = time_wall();
         if (o.minutes > 0 && now - t_start >= o.minutes * 60) stop = 1;
         if (o.stop_at > 0 && (long)st.step >= o.stop_at) stop = 1;
-        if (stop_requested) stop = 1;
+        if (train_stop_requested()) stop = 1;
         if (st.step % (uint64_t)o.log_every == 0 || (long)st.step == o.sched.steps || stop) {
             double fps = frames_since / (now - t_log);
             fprintf(stderr, "step %llu/%ld  loss %.5f  lr %.2e  %.0f frames/s  %.0f s\n",

@@ -92,4 +92,10 @@ db_t *train_db_begin(int use_db, const char *db_path, const char *net, const cha
  * nothing). */
 void train_db_end(db_t *db, int64_t run_id, int done, const char *weights);
 
+/* SIGINT / SIGTERM: a trainer installs train_stop_on_signals() before its loop and ends the
+ * loop like --minutes (finish the step, checkpoint, weights, run closed as stopped) once
+ * train_stop_requested() says so. */
+void train_stop_on_signals(void);
+int train_stop_requested(void);
+
 #endif

@@ -69,6 +69,10 @@ int ar_config_check(const ar_config_t *c, char *err, size_t errlen)
                  c->horizon);
         return -1;
     }
+    if (c->local < 0 || c->local > 4) {
+        snprintf(err, errlen, "local embedding radius %d outside 0..4", c->local);
+        return -1;
+    }
     if (c->local) {
         int n = 1;
         while (n * n < c->img_tokens) n++;
@@ -100,7 +104,7 @@ void ar_config_write(weights_writer_t *w, const ar_t *m)
     weights_writer_kv_u32(w, "ar.image_tokens", (uint32_t)c->img_tokens);
     weights_writer_kv_u32(w, "ar.horizon", (uint32_t)c->horizon);
     weights_writer_kv_f32(w, "ar.rope_theta", c->rope_theta);
-    if (c->local) weights_writer_kv_u32(w, "ar.local_embed", 1);
+    if (c->local) weights_writer_kv_u32(w, "ar.local_embed", (uint32_t)c->local);
     int32_t lv[AR_MAX_LEVELS];
     for (int i = 0; i < c->n_img_levels; i++) lv[i] = c->img_levels[i];
     weights_writer_kv_arr_i32(w, "ar.image_levels", lv, (size_t)c->n_img_levels);
@@ -137,7 +141,7 @@ void ar_config_read(const weights_t *w, ar_config_t *c, char *tok_sha, char *ldm
     c->rope_theta = weights_need_f32(w, "ar.rope_theta");
     uint32_t local = 0;
     if (weights_find_kv(w, "ar.local_embed")) local = weights_need_u32(w, "ar.local_embed");
-    c->local = local != 0;
+    c->local = local > 4 ? 5 : (int)local; /* ar_config_check names a bad radius */
     c->n_img_levels = read_levels(w, "ar.image_levels", c->img_levels);
     if (c->horizon > 0) c->n_ldm_levels = read_levels(w, "ar.ldm_levels", c->ldm_levels);
     if (strcmp(weights_need_str(w, "ar.output"), "fsq_digits"))
@@ -205,7 +209,7 @@ static void layout(ar_t *m)
     }
     add_param(m, &off, "out_norm", C, 0, 0);
     add_param(m, &off, "head", m->NO, C, 1);
-    if (c->local) add_param(m, &off, "local_emb", 9 * (m->ldm_off - m->img_off) + 1, C, 0); /* + pad row */
+    if (c->local) add_param(m, &off, "local_emb", (int64_t)m->win * m->win * (m->ldm_off - m->img_off) + 1, C, 0);
     m->n_params = off;
 }
 
@@ -242,7 +246,8 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     if (cfg->horizon > 0 && cfg->n_ldm_levels > m->G) m->G = cfg->n_ldm_levels;
     if (cfg->local) {
         for (m->side = 1; m->side * m->side < cfg->img_tokens; m->side++) {}
-        m->GL = 9 * cfg->n_img_levels;
+        m->win = 2 * cfg->local + 1;
+        m->GL = m->win * m->win * cfg->n_img_levels;
     }
     layout(m);
     m->param = params_alloc(be, m->n_params * sizeof(float));
@@ -453,12 +458,13 @@ static int local_cell(const ar_t *m, int p)
 }
 
 /* cfg.local: the rows of local_emb [GL][N] (slot o * Di + i: digit i of the x_t code at offset o
- * of the 3x3 window around the position's cell; the pad row off the board or without a cell).
+ * of the win x win window around the position's cell; the last (pad) row off the board or
+ * without a cell).
  * x_t's codes are kept per sequence in host_ctx, set when a chunk holds them. */
 static void set_local_ids(ar_t *m, const int *tokens, int B, int pos0, int T)
 {
     const int N = B * T, NMAX = m->max_batch * m->L, Ti = m->cfg.img_tokens, Di = m->cfg.n_img_levels;
-    const int S = m->side, DR = m->ldm_off - m->img_off, pad = 9 * DR;
+    const int S = m->side, DR = m->ldm_off - m->img_off, W = m->win, R = m->cfg.local, pad = W * W * DR;
     int *loc = m->host_ids + (size_t)(m->G + 1 + m->n_calls) * NMAX;
     for (int n = 0; n < N; n++) {
         int p = pos0 + n % T;
@@ -466,8 +472,8 @@ static void set_local_ids(ar_t *m, const int *tokens, int B, int pos0, int T)
     }
     for (int n = 0; n < N; n++) {
         const int cell = local_cell(m, pos0 + n % T), *ctx = m->host_ctx + (size_t)(n / T) * Ti;
-        for (int o = 0; o < 9; o++) {
-            int r = cell < 0 ? -1 : cell / S + o / 3 - 1, c = cell < 0 ? -1 : cell % S + o % 3 - 1;
+        for (int o = 0; o < W * W; o++) {
+            int r = cell < 0 ? -1 : cell / S + o / W - R, c = cell < 0 ? -1 : cell % S + o % W - R;
             int on = r >= 0 && r < S && c >= 0 && c < S, code = on ? ctx[r * S + c] : 0, off = o * DR;
             for (int i = 0; i < Di; i++) {
                 loc[(size_t)(o * Di + i) * NMAX + n] = on ? off + code % m->cfg.img_levels[i] : pad;

@@ -83,8 +83,8 @@ typedef struct {
     int n_img_levels, img_levels[AR_MAX_LEVELS];   /* the tokenizer's FSQ levels */
     int n_ldm_levels, ldm_levels[AR_MAX_LEVELS];   /* the LDM's (unused when H == 0) */
     float rope_theta;
-    int local;           /* 1: image positions also embed x_t's 3x3 neighbourhood of their cell
-                          * (T a square grid; "ar.local_embed"; 0 in files without the key) */
+    int local;           /* r > 0: image positions also embed x_t's (2r+1)^2 neighbourhood of their
+                          * cell (T a square grid; "ar.local_embed" = r; 0 in files without it) */
 } ar_config_t;
 
 /* Fills *cfg with a named preset (tokenizer cpu levels 3^10, LDM [8,5,5,5], H 5); the trainer
@@ -134,7 +134,8 @@ typedef struct {
     float *host_logits;  /* [N, NO] */
     int *host_tok;       /* [N] ar_imagine's token staging */
     int *host_ctx;       /* [max_batch, T] each sequence's x_t codes (cfg.local) */
-    int side, GL;        /* cfg.local: the grid's side, local slots (9 x image digits); else 0 */
+    int side, win, GL;   /* cfg.local: the grid's side, window side 2r+1, local slots (win^2 x
+                          * image digits); else 0 */
     double loss_img, loss_ldm, loss_spec; /* last forward: mean nats per token of each kind */
     long n_img, n_ldm, n_spec;            /* tokens of each kind in the loss */
 } ar_t;

@@ -2,7 +2,7 @@
  * sequences (x_{t+1} = x_t with one token changed where z^1 says):
  *   - a tiny configuration trains and its loss falls (with LDM codes, and video-only);
  *   - the KV-cache step path gives the full forward's logits (prompt chunk, then one by one),
- *     also with the local (3x3 neighbourhood) embedding, whose prompt holds all of x_t;
+ *     also with the local (3x3 and 5x5 neighbourhood) embeddings, whose prompt holds all of x_t;
  *   - the gradient matches central finite differences of the loss on sampled parameters (local
  *     embedding on);
  *   - determinism: two models from one seed stay bit-identical through training steps;
@@ -81,7 +81,7 @@ END_TEST
 
 START_TEST(test_kv_cache_matches_full_forward)
 {
-    for (int run = 0; run < 4; run++) {
+    for (int run = 0; run < 6; run++) { /* H 0 / 5, local radius 0 / 1 / 2 */
         const int hz = run % 2 ? 5 : 0, local = run / 2;
         ar_config_t c = tiny(hz);
         c.local = local;
