@@ -1,5 +1,7 @@
 /* backend.c: the CPU backend table (host memory + the functions of ops.h), the completeness
- * check of a table, and the backend_cuda() stub for builds without the CUDA kernels. */
+ * check of a table, and backend_cuda(): the loader of the CUDA module (videogo-cuda.so, built
+ * from kernels/cuda/ in CUDA builds) or, in builds without CUDA, a stub that returns NULL. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,10 +128,125 @@ const char *backend_missing_entry(const backend_t *be)
     return NULL;
 }
 
+/* ---- backend_cuda(): the loader of videogo-cuda.so ----
+ * The CUDA code lives in a module so that programs which never ask for CUDA never map
+ * libcudart/libcublas/libcublasLt: linked into the binary they cost every start ~1 s and
+ * ~200 MB of resident memory (measured on `videogo --help`). Deliberately not done: trying the
+ * next place when a module is found but fails to load (a broken module beside the program
+ * should be reported, not silently replaced by an older installed one), and dlclose (the CUDA
+ * runtime registers exit handlers; the module stays mapped for the life of the program). */
+static char cuda_status[4096 + 256];
+
 #ifndef VIDEOGO_CUDA_BACKEND
-/* Built without kernels/cuda/: there is no CUDA backend. */
+/* Built without kernels/cuda/: there is no CUDA backend and no module to look for. */
 const backend_t *backend_cuda(void)
 {
+    snprintf(cuda_status, sizeof cuda_status,
+             "built without CUDA (reconfigure with -Dcuda=enabled where nvcc is)");
     return NULL;
 }
+#else
+#include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
+
+#define CUDA_MODULE_NAME "videogo-cuda.so"
+
+/* The first existing file among the places of backend.h, into path; 0 when none exists (the
+ * status then lists the places tried). */
+static int cuda_module_find(char *path, size_t size)
+{
+    const char *env = getenv("VIDEOGO_CUDA_MODULE");
+    if (env && *env) {
+        snprintf(path, size, "%s", env);
+        if (access(path, F_OK) == 0) return 1;
+        snprintf(cuda_status, sizeof cuda_status, "no CUDA module at VIDEOGO_CUDA_MODULE=%s",
+                 env);
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    const char *dirs[3];
+    int ndirs = 0;
+    char parent[PATH_MAX + 4];
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            dirs[ndirs++] = exe;
+            snprintf(parent, sizeof parent, "%s/..", exe);
+            dirs[ndirs++] = parent;
+        }
+    }
+    dirs[ndirs++] = VIDEOGO_CUDA_MODULE_DIR;
+    for (int i = 0; i < ndirs; i++) {
+        snprintf(path, size, "%s/%s", dirs[i], CUDA_MODULE_NAME);
+        if (access(path, F_OK) == 0) return 1;
+    }
+    int len = snprintf(cuda_status, sizeof cuda_status, "no %s in", CUDA_MODULE_NAME);
+    for (int i = 0; i < ndirs && len > 0 && (size_t)len < sizeof cuda_status; i++)
+        len += snprintf(cuda_status + len, sizeof cuda_status - (size_t)len, "%s %s",
+                        i ? "," : "", dirs[i]);
+    if (len > 0 && (size_t)len < sizeof cuda_status)
+        snprintf(cuda_status + len, sizeof cuda_status - (size_t)len,
+                 " (build with -Dcuda=enabled, or set VIDEOGO_CUDA_MODULE)");
+    return 0;
+}
+
+/* Loads the module and asks it for the table; NULL with cuda_status set on any failure. */
+static const backend_t *cuda_module_load(void)
+{
+    char path[PATH_MAX + 64];
+    if (!cuda_module_find(path, sizeof path)) return NULL;
+    /* RTLD_NOW: a missing CUDA library or symbol fails here, with the loader's message, not at
+     * the first op; RTLD_LOCAL: the module's symbols stay out of the program's namespace. */
+    void *module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!module) {
+        const char *err = dlerror();
+        /* dlerror() usually names the file already: "PATH: libcudart.so.13: cannot open..." */
+        if (err && strstr(err, path))
+            snprintf(cuda_status, sizeof cuda_status, "%s", err);
+        else
+            snprintf(cuda_status, sizeof cuda_status, "%s: %s", path, err ? err : "dlopen failed");
+        return NULL;
+    }
+    /* ISO C has no object -> function pointer conversion; POSIX requires it to work for dlsym. */
+    backend_cuda_entry_fn *entry = (backend_cuda_entry_fn *)dlsym(module, BACKEND_CUDA_ENTRY);
+    if (!entry) {
+        snprintf(cuda_status, sizeof cuda_status, "%s: no symbol %s (not a videogo CUDA module?)",
+                 path, BACKEND_CUDA_ENTRY);
+        return NULL;
+    }
+    const char *why = NULL;
+    const backend_t *be = entry(sizeof(backend_t), &why);
+    if (!be) {
+        snprintf(cuda_status, sizeof cuda_status, "%s: %s", path, why ? why : "no CUDA backend");
+        return NULL;
+    }
+    const char *hole = backend_missing_entry(be);
+    if (hole) {
+        snprintf(cuda_status, sizeof cuda_status, "%s: its table has no %s (rebuild it)", path,
+                 hole);
+        return NULL;
+    }
+    snprintf(cuda_status, sizeof cuda_status, "loaded %s", path);
+    return be;
+}
+
+const backend_t *backend_cuda(void)
+{
+    static int tried;
+    static const backend_t *be;
+    if (!tried) {
+        tried = 1;
+        be = cuda_module_load();
+    }
+    return be;
+}
 #endif
+
+const char *backend_cuda_status(void)
+{
+    return cuda_status;
+}

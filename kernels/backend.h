@@ -135,8 +135,27 @@ typedef struct backend {
 /* The CPU reference backend (OpenBLAS + OpenMP). Never NULL. */
 const backend_t *backend_cpu(void);
 /* The CUDA backend (kernels/cuda/), initialized on first call (stream, cuBLAS handle).
- * NULL when the build has no CUDA or no usable GPU is present. */
+ * NULL when the build has no CUDA or no usable GPU is present.
+ * The CUDA code is a separate module, videogo-cuda.so, that the first call loads (dlopen): only
+ * a program that asks for CUDA maps the CUDA libraries. It is looked up, first found wins:
+ *   $VIDEOGO_CUDA_MODULE        when set and not empty, the only place tried
+ *   <program's folder>/         build/ for build/videogo
+ *   <program's folder>/../      build/ for the test programs in build/tests/
+ *   <libdir>/videogo/           where `meson install` puts it
+ * Call it first from one thread (neither the load nor the initialization is locked); later
+ * calls return the same answer. */
 const backend_t *backend_cuda(void);
+/* One line (no newline) on the last backend_cuda() call: the module it loaded, or why it
+ * returned NULL (no CUDA in this build, module not found with the places tried, the loader's
+ * error, no GPU, ...). Silent by design: print it only where the user asked for CUDA. "" before
+ * the first call. The string is static; it lives for the whole program. */
+const char *backend_cuda_status(void);
+/* The one symbol videogo-cuda.so exports (kernels/cuda/backend_cuda.c), for backend_cuda()'s
+ * loader only: initializes the CUDA backend and returns its table, or NULL with *why set to a
+ * static line (no usable GPU; or the module was built against another backend_t, which
+ * table_bytes, the caller's sizeof(backend_t), reveals). */
+#define BACKEND_CUDA_ENTRY "videogo_cuda_backend"
+typedef const backend_t *backend_cuda_entry_fn(size_t table_bytes, const char **why);
 /* The first NULL entry of a table, by name, or NULL when every entry is set (tests use it to
  * prove a table is complete). */
 const char *backend_missing_entry(const backend_t *be);

@@ -373,7 +373,7 @@ int cmd_bench_kernels(int argc, char **argv)
     } else if (!strcmp(backend, "cuda")) {
         be = backend_cuda();
         if (!be) {
-            fprintf(stderr, "videogo bench kernels: no CUDA backend (built without CUDA, or no GPU)\n");
+            fprintf(stderr, "videogo bench kernels: no CUDA backend: %s\n", backend_cuda_status());
             return 1;
         }
     } else {

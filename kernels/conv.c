@@ -17,11 +17,6 @@
 
 #define CONV_CHUNK_PIX 2048
 
-int conv2d_out_size(int H, int K, int stride, int pad)
-{
-    return (H + 2 * pad - K) / stride + 1;
-}
-
 static int is_pointwise(int K, int stride, int pad)
 {
     return K == 1 && stride == 1 && pad == 0;

@@ -91,8 +91,12 @@ void matmul_backward(float *dinp, float *dweight, float *dbias,
 
 /* ---- convolution, patches, upsampling (NHWC) --------------------------------------------- */
 
-/* Output size of a conv along one axis: (H + 2*pad - K) / stride + 1. */
-int conv2d_out_size(int H, int K, int stride, int pad);
+/* Output size of a conv along one axis. Inline: the CUDA module (kernels/cuda/conv.cu) shares
+ * it without linking the CPU kernels. */
+static inline int conv2d_out_size(int H, int K, int stride, int pad)
+{
+    return (H + 2 * pad - K) / stride + 1;
+}
 /* Floats of scratch conv2d_forward/backward need for these shapes (0 for a 1x1, stride 1,
  * pad 0 conv, which is a plain matmul). The size does not depend on B. */
 size_t conv2d_scratch_size(int H, int W, int C, int K, int stride, int pad);

@@ -2,12 +2,14 @@
  * thin wrappers that pass that stream to the ops of ops_cuda.h. Plain C (compiled by the host
  * compiler with the project's warnings); the kernels themselves are in the .cu files.
  *
- * backend_cuda() initializes on first call: it returns NULL when the CUDA runtime finds no
- * usable device (no driver, no GPU, CUDA_VISIBLE_DEVICES empty, or a GPU older than sm_80,
- * which gets a line on stderr), otherwise it creates the
+ * This file and the .cu files form videogo-cuda.so, a module that backend_cuda() (backend.c)
+ * loads on demand; videogo_cuda_backend(), its one export, initializes on first call: it
+ * returns NULL with a one-line reason when the CUDA runtime finds no usable device (no driver,
+ * no GPU, CUDA_VISIBLE_DEVICES empty, or a GPU older than sm_80), otherwise it creates the
  * stream on the current device (device 0 unless the program chose another) and returns the
- * table. Call it first from one thread (the initialization is not locked); the ops queue work
- * on the one stream, so the backend is meant to be driven by one host thread.
+ * table. Nothing here prints: the caller decides whether the reason is worth a line. Call it
+ * first from one thread (the initialization is not locked); the ops queue work on the one
+ * stream, so the backend is meant to be driven by one host thread.
  *
  * Memory semantics (what callers of backend.h may rely on):
  *   alloc      cudaMalloc (256-byte aligned); NULL on failure, the error is cleared
@@ -397,13 +399,18 @@ static backend_t cuda_backend = {
     .adamw_update = cuda_adamw_update,
 };
 
-/* 1 when the runtime sees a device this build's kernels can run on, else 0 (no driver, no
- * GPU: silently; a GPU older than the fatbin's oldest target: with a line on stderr). */
-static int cuda_device_usable(void)
+/* 1 when the runtime sees a device this build's kernels can run on, else 0 with *why set (no
+ * driver, no GPU, or a GPU older than the fatbin's oldest target). */
+static int cuda_device_usable(const char **why)
 {
+    static char line[512];
     int n = 0, dev = 0, major = 0, minor = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || n <= 0) {
+    cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess || n <= 0) {
         (void)cudaGetLastError();
+        snprintf(line, sizeof line, "no usable CUDA device (%s)",
+                 err != cudaSuccess ? cudaGetErrorString(err) : "the runtime counts 0 devices");
+        *why = line;
         return 0;
     }
     KERNELS_CUDA_CHECK(cudaGetDevice(&dev));
@@ -411,19 +418,33 @@ static int cuda_device_usable(void)
     KERNELS_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
     if (major < KERNELS_CUDA_MIN_MAJOR) {
         /* the fatbin has sm_80/sm_90 code and compute_90 PTX: nothing an older GPU can run */
-        fprintf(stderr, "%s:%d: GPU %d is sm_%d%d; this build's CUDA kernels need sm_%d0 or "
-                "newer (add a -gencode line in kernels/cuda/meson.build): no CUDA backend\n",
-                __FILE__, __LINE__, dev, major, minor, KERNELS_CUDA_MIN_MAJOR);
+        snprintf(line, sizeof line, "GPU %d is sm_%d%d; this build's CUDA kernels need sm_%d0 or "
+                 "newer (add a -gencode line in kernels/cuda/meson.build)", dev, major, minor,
+                 KERNELS_CUDA_MIN_MAJOR);
+        *why = line;
         return 0;
     }
     return 1;
 }
 
-const backend_t *backend_cuda(void)
+/* The module's one export (backend.h, BACKEND_CUDA_ENTRY; videogo-cuda.map keeps every other
+ * symbol local). Declared through the loader's typedef, so the compiler checks the contract.
+ * Initializes on first call; later calls return the same answer. */
+backend_cuda_entry_fn videogo_cuda_backend;
+const backend_t *videogo_cuda_backend(size_t table_bytes, const char **why)
 {
     static int state;   /* 0: not tried yet, 1: ready, -1: no usable device */
+    static const char *reason;
+    if (table_bytes != sizeof(backend_t)) {
+        static char line[160];
+        snprintf(line, sizeof line, "built against another backend.h (table of %zu bytes, the "
+                 "program's has %zu): rebuild the module with the program",
+                 sizeof(backend_t), table_bytes);
+        *why = line;
+        return NULL;
+    }
     if (state == 0) {
-        if (!cuda_device_usable()) {
+        if (!cuda_device_usable(&reason)) {
             state = -1;
         } else {
             KERNELS_CUDA_CHECK(cudaStreamCreate(&g_stream));
@@ -431,5 +452,6 @@ const backend_t *backend_cuda(void)
             state = 1;
         }
     }
+    if (state < 0) *why = reason;
     return state > 0 ? &cuda_backend : NULL;
 }

@@ -1064,10 +1064,10 @@ int main(void)
     cpu = backend_cpu();
     gpu = backend_cuda();
     if (!gpu) {
-        printf("no usable CUDA device (backend_cuda() is NULL): skipping the parity tests\n");
+        printf("no CUDA backend (%s): skipping the parity tests\n", backend_cuda_status());
         return 77;
     }
     cpu->set_threads(1);   /* the CPU reference, deterministic */
-    printf("%s\n%s\n", cpu->describe(), gpu->describe());
+    printf("%s\n%s\n%s\n", backend_cuda_status(), cpu->describe(), gpu->describe());
     return run_suite(parity_suite()) ? EXIT_FAILURE : EXIT_SUCCESS;
 }
