@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev check libcairo2-dev libsqlite3-dev \
-libopenblas-dev sqlite3 gnugo python3-torch libzip4"  # python3-torch: `videogo bench train-ar` compares with PyTorch; libzip4: the KataGo opponent in ../shared/tools (tests)
+libopenblas-dev sqlite3 gnugo python3-torch libzip4 clang libclang-rt-14-dev"  # python3-torch: `videogo bench train-ar` compares with PyTorch; libzip4: the KataGo opponent in ../shared/tools (tests); clang + libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): dev/fuzz.sh
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

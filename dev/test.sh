@@ -2,6 +2,9 @@
 # dev/test.sh: the whole test suite, as CI runs it (.ci/run calls this).
 #   1. build/ (release, -Werror) and every test in it
 #   2. build-asan/ (AddressSanitizer + UndefinedBehaviorSanitizer) and the unit tests again
+#   3. the fuzz targets of tests/fuzz (dev/fuzz.sh: clang, libFuzzer, ASan + UBSan, in
+#      build-fuzz/), FUZZ_SECONDS each (default 12: about 100 s with the clang build on an idle
+#      2-core machine); skipped with a message where clang is absent, or with FUZZ_SECONDS=0
 #   (1. is configured with -Dcuda=enabled when nvcc exists: CUDA compiles and links, and the
 #    CUDA parity test runs, skipping without a GPU)
 # Prints meson's summary per step; exits non-zero on the first failure.
@@ -52,6 +55,26 @@ ninja -C build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs --num-processes "$JOBS" --suite unit
 tally build-asan
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-12}
+step "fuzz targets (clang, libFuzzer, ASan + UBSan), $FUZZ_SECONDS s each"
+if [ "$FUZZ_SECONDS" = 0 ]; then
+    echo "skipped (FUZZ_SECONDS=0)"
+else
+    t0=$SECONDS
+    rc=0
+    JOBS=$JOBS dev/fuzz.sh all "$FUZZ_SECONDS" || rc=$?
+    if [ "$rc" = 77 ]; then
+        echo "skipped: no clang with libFuzzer (dev/setup.sh installs clang and libclang-rt-14-dev)"
+        SKIPPED=$((SKIPPED + 1))
+    elif [ "$rc" != 0 ]; then
+        echo "dev/test.sh: the fuzz step failed (see above)"
+        exit 1
+    else
+        PASSED=$((PASSED + $(dev/fuzz.sh list | wc -w)))
+        echo "fuzz step: $((SECONDS - t0)) s"
+    fi
+fi
 
 echo "dev/test.sh: all steps passed"
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"

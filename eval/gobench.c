@@ -3,6 +3,8 @@
 #include "eval/gobench.h"
 
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +92,9 @@ int gobench_parse_line(const char *text, size_t len, int line, gobench_pos_t *po
     pos->policy = xmalloc((size_t)v->n * sizeof *pos->policy);
     for (int i = 0; i < v->n; i++) {
         const json_value_t *x = v->items[i];
-        if (x->type != JSON_NUMBER || !(x->number >= 0) || !isfinite(x->number))
-            BAD("\"policy\"[%d] is not a non-negative number", i);
+        /* <= FLT_MAX: a larger number becomes inf as a float, and every value inf/inf. */
+        if (x->type != JSON_NUMBER || !(x->number >= 0) || !(x->number <= FLT_MAX))
+            BAD("\"policy\"[%d] is not a non-negative number within float range", i);
         pos->policy[i] = (float)x->number;
         if (pos->policy[i] > pos->policy_max) pos->policy_max = pos->policy[i];
     }
@@ -100,7 +103,10 @@ int gobench_parse_line(const char *text, size_t len, int line, gobench_pos_t *po
     v = json_get(root, "game");
     if (v && v->type == JSON_STRING) snprintf(pos->game, sizeof pos->game, "%s", v->string);
     v = json_get(root, "turn");
-    pos->turn = v && v->type == JSON_NUMBER ? (int)v->number : -1;
+    /* Informational; converted only when it fits (a double outside int's range is UB to cast). */
+    pos->turn = v && v->type == JSON_NUMBER && v->number >= 0 && v->number <= INT_MAX && v->number == floor(v->number)
+                    ? (int)v->number
+                    : -1;
 
     v = json_get(root, "history");
     if (!v || v->type != JSON_ARRAY) BAD("missing or non-array \"history\"");

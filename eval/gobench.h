@@ -36,7 +36,7 @@
 typedef struct {
     int line;               /* 1-based line of the file */
     char game[64];
-    int turn;
+    int turn;               /* as given, or -1 when absent or not an integer in 0..INT_MAX */
     int size;               /* from the policy length: size*size + 1 entries */
     stone_t to_move;
     int *history;           /* n_history points (VERTEX_PASS allowed) */

@@ -503,7 +503,7 @@ END_TEST
  * used to block open() for ever). */
 START_TEST(test_size_limit)
 {
-    alarm(20);
+    alarm(60);
     make_tmpdir();
     char err[WEIGHTS_ERR_LEN];
     const char *big = tmp_path("big.gguf");

@@ -318,7 +318,7 @@ END_TEST
  * a FIFO used to block open() for ever). */
 START_TEST(test_size_limit)
 {
-    alarm(20);
+    alarm(60);
     const char *src = env_or_fail("VIDEOGO_SRC");
     char f[4096], dir[] = "/tmp/videogo-shards-XXXXXX", err[512] = "";
     snprintf(f, sizeof f, "%s/tests/data/render/video.sgf", src);
