@@ -36,6 +36,9 @@ struct player {
      * the player cannot analyse. */
     int (*analyze)(player_t *self, const game_t *g, stone_t color, player_candidate_t *out, int max);
     void (*seed)(player_t *self, uint64_t seed);
+    /* Optional: the wall seconds the next genmove may take (0: move at once; < 0: no limit,
+     * the player's own fixed effort). gtp/ calls it before each genmove (engine/clock.h). */
+    void (*set_budget)(player_t *self, double seconds);
     void (*free)(player_t *self);
     void *ctx;
 };

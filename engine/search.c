@@ -40,6 +40,7 @@ void search_opts_default(search_opts_t *o)
     o->expand_after = 2;
     o->escape = true;
     o->patterns = true;
+    o->max_seconds = 0;
     o->seed = 1;
 }
 
@@ -160,7 +161,9 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
     int path_node[MAX_DEPTH], path_edge[MAX_DEPTH];
     playout_t po;
     int sims = o->playouts < 1 ? 1 : o->playouts;
+    const double t0 = o->max_seconds > 0 ? time_wall() : 0;
     for (int s = 0; s < sims; s++) {
+        if (o->max_seconds > 0 && s > 0 && s % 16 == 0 && time_wall() - t0 >= o->max_seconds) break;
         playout_start(&po, b, -1, atari0, n_atari0);
         po.escape = o->escape;
         po.patterns = o->patterns;

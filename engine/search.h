@@ -17,7 +17,7 @@
  * game_check) and do not fill the mover's own true eye; below the root: legal under simple
  * ko and not own true eye (playout_ok). The search never passes: the caller decides about
  * passing and resigning (model/policy.c's player rules). Every figure is a function of the
- * position, the options and the seed.
+ * position, the options and the seed (and of the machine's speed under max_seconds).
  *
  * Measured (2-core VM, 2026-11-26; self-play matches of `videogo match` between two
  * `videogo gtp --seed {game} --playouts 4000 ...` on 9x9, komi 7, 40 games, colours
@@ -50,11 +50,13 @@ typedef struct {
     int expand_after;     /* a child joins the tree on this visit (>= 1) */
     bool escape;          /* playouts extend groups put in atari (playout.h step 1b) */
     bool patterns;        /* playouts play 3x3 pattern moves next to the last move (step 1c) */
+    double max_seconds;   /* > 0: also stop once this many wall seconds have passed (checked
+                             every 16 playouts, so at least 16 run); 0: playouts only */
     uint64_t seed;
 } search_opts_t;
 
 /* Defaults (measured in docs: search.c's header): 4000 playouts, prior_c 1, rave_k 1000,
- * expand_after 2, escape and patterns on, seed 1. */
+ * expand_after 2, escape and patterns on, no time limit, seed 1. */
 void search_opts_default(search_opts_t *o);
 
 typedef struct {

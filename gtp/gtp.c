@@ -481,7 +481,8 @@ static reply_t cmd_rectangular_boardsize(gtp_t *ctx, int argc, char **argv)
     return cmd_boardsize(ctx, 1, argv);
 }
 
-/* Function:  Clear the board, captures and history; size and komi are kept.
+/* Function:  Clear the board, captures and history; size and komi are kept, the clock
+ *            starts again (its settings kept, time used and time_left forgotten).
  * Arguments: none
  * Fails:     never
  * Returns:   nothing
@@ -490,6 +491,7 @@ static reply_t cmd_clear_board(gtp_t *ctx, int argc, char **argv)
 {
     (void)argc, (void)argv;
     game_clear(&ctx->game);
+    clock_restart(&ctx->time); /* a new game: the clock starts again */
     return ok(ctx, "%s", "");
 }
 
@@ -743,8 +745,16 @@ static reply_t genmove_common(gtp_t *ctx, int argc, char **argv, genmove_mode_t 
     int p = VERTEX_PASS;
     char v[16];
     if (argc < 1 || !parse_color(argv[0], &c)) return fail(ctx, "invalid color");
+    const board_t *b = &ctx->game.board;
+    int empty = 0;
+    for (int q = 0; q < board_points(b); q++) empty += b->stones[q] == STONE_EMPTY;
+    if (ctx->player->set_budget)
+        ctx->player->set_budget(ctx->player, mode == GENMOVE_REGRESS ? -1
+                                             : clock_budget(&ctx->time, c, empty, ctx->cfg.time_per_move));
+    double t0 = time_wall();
     if (ctx->player->genmove(ctx->player, &ctx->game, c, mode, &p) != 0)
         return fail(ctx, "cannot generate move");
+    if (mode != GENMOVE_REGRESS) clock_charge(&ctx->time, c, time_wall() - t0);
     if (mode != GENMOVE_REGRESS) p = play_generated(ctx, c, p);
     return ok(ctx, "%s", vertex_format(p, ctx->game.board.size, v));
 }
@@ -859,12 +869,7 @@ static reply_t cmd_time_settings(gtp_t *ctx, int argc, char **argv)
     if (argc < 3 || !parse_float(argv[0], &m) || !parse_float(argv[1], &b) || !parse_int(argv[2], &s) ||
         m < 0 || b < 0 || s < 0)
         return fail(ctx, "not three integers");
-    gtp_time_t *t = &ctx->time;
-    t->main_time = m;
-    t->byo_time = b;
-    t->byo_stones = s;
-    t->byo_periods = 0;
-    t->system = s == 0 ? (b > 0 ? GTP_TIME_NONE : GTP_TIME_ABSOLUTE) : GTP_TIME_CANADIAN;
+    clock_set(&ctx->time, s == 0 ? (b > 0 ? CLOCK_NONE : CLOCK_ABSOLUTE) : CLOCK_CANADIAN, m, b, s, 0);
     return ok(ctx, "%s", "");
 }
 
@@ -877,24 +882,19 @@ static reply_t cmd_kgs_time_settings(gtp_t *ctx, int argc, char **argv)
 {
     double m = 0, b = 0;
     int k = 0;
-    gtp_time_system_t sys;
+    clock_system_t sys;
     if (argc < 1) return fail(ctx, "syntax error");
     if (!strcasecmp(argv[0], "none") && argc == 1)
-        sys = GTP_TIME_NONE;
+        sys = CLOCK_NONE;
     else if (!strcasecmp(argv[0], "absolute") && argc == 2 && parse_float(argv[1], &m) && m >= 0)
-        sys = GTP_TIME_ABSOLUTE;
+        sys = CLOCK_ABSOLUTE;
     else if ((!strcasecmp(argv[0], "canadian") || !strcasecmp(argv[0], "byoyomi")) && argc == 4 &&
              parse_float(argv[1], &m) && parse_float(argv[2], &b) && parse_int(argv[3], &k) && m >= 0 &&
              b >= 0 && k >= 0)
-        sys = tolower((unsigned char)argv[0][0]) == 'c' ? GTP_TIME_CANADIAN : GTP_TIME_BYOYOMI;
+        sys = tolower((unsigned char)argv[0][0]) == 'c' ? CLOCK_CANADIAN : CLOCK_BYOYOMI;
     else
         return fail(ctx, "syntax error");
-    gtp_time_t *t = &ctx->time;
-    t->system = sys;
-    t->main_time = m;
-    t->byo_time = b;
-    t->byo_stones = sys == GTP_TIME_CANADIAN ? k : 0;
-    t->byo_periods = sys == GTP_TIME_BYOYOMI ? k : 0;
+    clock_set(&ctx->time, sys, m, b, sys == CLOCK_CANADIAN ? k : 0, sys == CLOCK_BYOYOMI ? k : 0);
     return ok(ctx, "%s", "");
 }
 
@@ -912,9 +912,7 @@ static reply_t cmd_time_left(gtp_t *ctx, int argc, char **argv)
     if (argc < 3 || !parse_float(argv[1], &t) || !parse_int(argv[2], &s))
         return fail(ctx, "time and stones not two integers");
     if (t < 0 || s < 0) return fail(ctx, "time and stones must not be negative");
-    ctx->time.has_left[c] = true;
-    ctx->time.time_left[c] = t;
-    ctx->time.stones_left[c] = s;
+    clock_left(&ctx->time, c, t, s);
     return ok(ctx, "%s", "");
 }
 

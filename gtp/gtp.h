@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/clock.h"
 #include "engine/game.h"
 #include "engine/player.h"
 
@@ -39,26 +40,14 @@ typedef struct {
                               working folder at gtp_new) */
     const char *output_dir;/* commands that write files (videogo-imagine_frames) write only
                               inside it; NULL: they are refused */
+    double time_per_move;  /* seconds a genmove may take when no clock is set (0: the
+                              player's own fixed effort) */
 } gtp_config_t;
 
-/* Clock as the controller set it (time_settings / kgs-time_settings / time_left), in
- * seconds. Stored for time management; the players do not use it yet. */
-typedef enum {
-    GTP_TIME_NONE = 0,     /* no limit (also time_settings with byo > 0 and stones == 0) */
-    GTP_TIME_ABSOLUTE,     /* main time only */
-    GTP_TIME_CANADIAN,     /* main, then `stones` moves per `byo` seconds */
-    GTP_TIME_BYOYOMI,      /* main, then `periods` periods of `byo` seconds (kgs-time_settings) */
-} gtp_time_system_t;
-
-typedef struct {
-    gtp_time_system_t system;
-    double main_time, byo_time;
-    int byo_stones;        /* canadian: stones per period */
-    int byo_periods;       /* byoyomi: number of periods */
-    bool has_left[3];      /* time_left seen for STONE_BLACK / STONE_WHITE */
-    double time_left[3];   /* last time_left per colour */
-    int stones_left[3];    /* last time_left stones (0 while in main time) */
-} gtp_time_t;
+/* The clock as the controller set it (time_settings / kgs-time_settings / time_left, in
+ * seconds; engine/clock.h), charged with every genmove's wall time: each genmove gives the
+ * player clock_budget() seconds (player_t.set_budget). */
+typedef game_clock_t gtp_time_t;
 
 typedef struct gtp gtp_t;
 

@@ -158,6 +158,10 @@ static void usage(FILE *f)
             "  --playouts N    playouts of the Monte Carlo tree search (UCT + RAVE) that chooses each\n"
             "                  move with the networks' distribution as its root prior (default %d,\n"
             "                  about 1 s a move); 0: no search, the networks' top move, as in the paper\n"
+            "  --time-per-move S  without a clock, search S seconds a move instead of --playouts;\n"
+            "                  with one (time_settings, kgs-time_settings, time_left) the search\n"
+            "                  always runs on the clock's budget: main time shared over the moves\n"
+            "                  left, byo-yomi per stone, a 0.25 s + 10%% margin (engine/clock.h)\n"
             "  --prior-c C     weight of that prior in the search (default 1)\n"
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"
@@ -215,7 +219,7 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR, OPT_TIME };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -237,6 +241,7 @@ int cmd_gtp(int argc, char **argv)
         {"sgf-dir", required_argument, NULL, OPT_SGF_DIR},
         {"output-dir", required_argument, NULL, OPT_OUT_DIR},
         {"playouts", required_argument, NULL, OPT_PLAYOUTS},
+        {"time-per-move", required_argument, NULL, OPT_TIME},
         {"prior-c", required_argument, NULL, OPT_PRIOR_C},
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
         {"rave-k", required_argument, NULL, OPT_RAVE_K},
@@ -333,6 +338,12 @@ int cmd_gtp(int argc, char **argv)
             popts.playouts = (int)v;
             break;
         }
+        case OPT_TIME: {
+            double v;
+            if (!opt_number("--time-per-move", optarg, 3600, &v)) return 2;
+            cfg.time_per_move = v;
+            break;
+        }
         case OPT_PRIOR_C:
         case OPT_RAVE_K: {
             double v;
@@ -426,9 +437,14 @@ int cmd_gtp(int argc, char **argv)
         }
         if (policy_player_policy(p)) {
             fprintf(stderr, "videogo gtp: learned player: %s\n", policy_describe(policy_player_policy(p)));
-            if (popts.playouts > 0)
-                fprintf(stderr, "videogo gtp: moves by the tree search, %d playouts, %s prior (--playouts 0: the "
-                                "networks alone)\n", popts.playouts, popts.uniform_prior ? "uniform" : "the networks'");
+            if (popts.playouts > 0 && cfg.time_per_move > 0)
+                fprintf(stderr, "videogo gtp: moves by the tree search, %g s a move or the GTP clock's budget, %s "
+                                "prior (--playouts 0: the networks alone)\n", cfg.time_per_move,
+                        popts.uniform_prior ? "uniform" : "the networks'");
+            else if (popts.playouts > 0)
+                fprintf(stderr, "videogo gtp: moves by the tree search, %d playouts or the GTP clock's budget, %s "
+                                "prior (--playouts 0: the networks alone)\n", popts.playouts,
+                        popts.uniform_prior ? "uniform" : "the networks'");
         }
         gtp_t *ctx = gtp_new(&cfg, p);
         if (!ctx) {

@@ -658,6 +658,8 @@ typedef struct {
     bool search_valid;
     uint64_t search_key;
     search_result_t search;
+    double budget;       /* seconds for the genmove in progress (set_budget); < 0: none */
+    double t_genmove;    /* when it started */
 } learned_ctx_t;
 
 void policy_player_opts_default(policy_player_opts_t *o)
@@ -718,6 +720,11 @@ static const search_result_t *learned_search(learned_ctx_t *c, const game_t *g, 
     if (c->search_valid && c->search_key == key) return &c->search;
     search_opts_t so = c->o.search;
     so.seed = key;
+    if (c->budget >= 0) { /* the clock's: whatever the networks left of it */
+        double left = c->budget - (time_wall() - c->t_genmove);
+        so.max_seconds = left > 0.001 ? left : 0.001;
+        if (so.playouts < POLICY_TIMED_PLAYOUTS_MAX) so.playouts = POLICY_TIMED_PLAYOUTS_MAX;
+    }
     search_run(g, color, c->o.uniform_prior ? NULL : probs, &so, &c->search);
     c->search_key = key;
     c->search_valid = true;
@@ -773,7 +780,10 @@ static judge_t *judge(judge_t *j, const game_t *g, stone_t color)
     return j;
 }
 
-static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmove_mode_t mode, int *point)
+static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmove_mode_t mode, int *point);
+static void learned_set_budget(player_t *self, double seconds);
+
+static int genmove_now(player_t *self, const game_t *g, stone_t color, genmove_mode_t mode, int *point)
 {
     learned_ctx_t *c = self->ctx;
     const board_t *b = &g->board;
@@ -935,15 +945,34 @@ player_t *policy_player_new(policy_t *pol, const policy_player_opts_t *o)
     c->pol = pol;
     c->o = *o;
     c->cleanup = player_random_new(o->seed);
+    c->budget = -1;
     if (c->o.rollouts < 1) c->o.rollouts = 1;
     if (c->o.rollouts > pol->K) c->o.rollouts = pol->K;
     pl->name = "learned";
     pl->genmove = learned_genmove;
     pl->analyze = learned_analyze;
     pl->seed = learned_seed;
+    pl->set_budget = learned_set_budget;
     pl->free = learned_free;
     pl->ctx = c;
     return pl;
+}
+
+/* A genmove under the budget set_budget gave (which then lapses: analysis is not timed). */
+static int learned_genmove(player_t *self, const game_t *g, stone_t color, genmove_mode_t mode, int *point)
+{
+    learned_ctx_t *c = self->ctx;
+    c->t_genmove = time_wall();
+    int rc = genmove_now(self, g, color, mode, point);
+    c->budget = -1;
+    return rc;
+}
+
+static void learned_set_budget(player_t *self, double seconds)
+{
+    learned_ctx_t *c = self->ctx;
+    c->budget = seconds;
+    if (seconds >= 0) c->search_valid = false; /* a search under another budget */
 }
 
 policy_t *policy_player_policy(player_t *pl)

@@ -52,6 +52,7 @@
 #define POLICY_MAX_ROLLOUTS 64   /* K at most */
 #define POLICY_DEFAULT_ROLLOUTS 8
 #define POLICY_PAPER_RETRIES 10  /* paper mode: fresh rollouts after an illegal move */
+#define POLICY_TIMED_PLAYOUTS_MAX 400000 /* a search under a time budget stops here at the latest */
 #define POLICY_GTP_PLAYOUTS 16000 /* `videogo gtp`'s search playouts per move (weights/README.md:
                                      p50 1.1 s a move on the 2-core VM) */
 #define POLICY_PATH_MAX 4096

@@ -3,6 +3,7 @@
  * and a thread so the poll()-based reader is exercised as with a real controller.
  */
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,26 +434,68 @@ START_TEST(test_time_settings_stored)
     char *got = run(ctx, "time_settings 300 30 5\ntime_left b 120 0\ntime_left white 25 3\n");
     ck_assert_str_eq(got, "= \n\n= \n\n= \n\n");
     const gtp_time_t *t = gtp_time(ctx);
-    ck_assert_int_eq(t->system, GTP_TIME_CANADIAN);
+    ck_assert_int_eq(t->system, CLOCK_CANADIAN);
     ck_assert(t->main_time == 300 && t->byo_time == 30 && t->byo_stones == 5);
     ck_assert(t->has_left[STONE_BLACK] && t->time_left[STONE_BLACK] == 120 && t->stones_left[STONE_BLACK] == 0);
     ck_assert(t->has_left[STONE_WHITE] && t->time_left[STONE_WHITE] == 25 && t->stones_left[STONE_WHITE] == 3);
     free(got);
     free(run(ctx, "time_settings 0 10 0\n"));
-    ck_assert_int_eq(t->system, GTP_TIME_NONE);
+    ck_assert_int_eq(t->system, CLOCK_NONE);
     free(run(ctx, "time_settings 600 0 0\n"));
-    ck_assert_int_eq(t->system, GTP_TIME_ABSOLUTE);
+    ck_assert_int_eq(t->system, CLOCK_ABSOLUTE);
     free(run(ctx, "kgs-time_settings byoyomi 600 30 5\n"));
-    ck_assert(t->system == GTP_TIME_BYOYOMI && t->main_time == 600 && t->byo_time == 30 && t->byo_periods == 5);
+    ck_assert(t->system == CLOCK_BYOYOMI && t->main_time == 600 && t->byo_time == 30 && t->byo_periods == 5);
     free(run(ctx, "kgs-time_settings canadian 60 300 25\n"));
-    ck_assert(t->system == GTP_TIME_CANADIAN && t->byo_stones == 25);
+    ck_assert(t->system == CLOCK_CANADIAN && t->byo_stones == 25);
     free(run(ctx, "kgs-time_settings absolute 900\n"));
-    ck_assert(t->system == GTP_TIME_ABSOLUTE && t->main_time == 900);
+    ck_assert(t->system == CLOCK_ABSOLUTE && t->main_time == 900);
     got = run(ctx, "kgs-time_settings none\n");
     ck_assert_str_eq(got, "= \n\n");
-    ck_assert_int_eq(t->system, GTP_TIME_NONE);
+    ck_assert_int_eq(t->system, CLOCK_NONE);
     free(got);
     gtp_free(ctx);
+}
+END_TEST
+
+/* clock_budget's arithmetic (engine/clock.h): margin 0.25 s + 10%, main time over
+ * max(10, empty / 3) own moves, half a byo-yomi allotment on top, time_left replacing the
+ * engine's own count. */
+START_TEST(test_clock_budget)
+{
+    game_clock_t c;
+    const double eps = 1e-9;
+    clock_set(&c, CLOCK_NONE, 0, 0, 0, 0);
+    ck_assert(clock_budget(&c, STONE_BLACK, 81, 0) == -1);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 1.5) - 1.5) < eps);
+    clock_set(&c, CLOCK_ABSOLUTE, 60, 0, 0, 0);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - (60.0 / 27 * 0.9 - 0.25)) < eps);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 12, 0) - (60.0 / 10 * 0.9 - 0.25)) < eps);
+    clock_charge(&c, STONE_BLACK, 30);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - (30.0 / 27 * 0.9 - 0.25)) < eps);
+    ck_assert(fabs(clock_budget(&c, STONE_WHITE, 81, 0) - (60.0 / 27 * 0.9 - 0.25)) < eps);
+    clock_charge(&c, STONE_BLACK, 29.9);
+    ck_assert(clock_budget(&c, STONE_BLACK, 81, 0) == 0);   /* too little to think */
+    clock_charge(&c, STONE_BLACK, 5);
+    ck_assert(clock_budget(&c, STONE_BLACK, 81, 0) == 0);   /* over: absolute has no byo-yomi */
+    clock_set(&c, CLOCK_ABSOLUTE, 1.0, 0, 0, 0);             /* never more than half the rest */
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - 0) < eps);
+    clock_set(&c, CLOCK_CANADIAN, 60, 30, 5, 0);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - ((60.0 / 27 + 3) * 0.9 - 0.25)) < eps);
+    clock_charge(&c, STONE_BLACK, 61);                        /* in byo-yomi by its own count */
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - (6 * 0.9 - 0.25)) < eps);
+    clock_left(&c, STONE_BLACK, 20, 4);                       /* 20 s for 4 stones */
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - (5 * 0.9 - 0.25)) < eps);
+    clock_charge(&c, STONE_BLACK, 8);
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - (3 * 0.9 - 0.25)) < eps);
+    clock_left(&c, STONE_BLACK, 50, 0);                       /* back in main time */
+    ck_assert(fabs(clock_budget(&c, STONE_BLACK, 81, 0) - ((50.0 / 27 + 3) * 0.9 - 0.25)) < eps);
+    clock_set(&c, CLOCK_BYOYOMI, 0, 20, 0, 3);
+    ck_assert(fabs(clock_budget(&c, STONE_WHITE, 81, 0) - (20 * 0.9 - 0.25)) < eps);
+    clock_left(&c, STONE_WHITE, 12, 2);                       /* 12 s left of the period */
+    ck_assert(fabs(clock_budget(&c, STONE_WHITE, 81, 0) - (12 * 0.9 - 0.25)) < eps);
+    clock_restart(&c);
+    ck_assert(!c.has_left[STONE_WHITE] && c.system == CLOCK_BYOYOMI && c.byo_periods == 3);
+    ck_assert(clock_budget(&c, STONE_EMPTY, 81, 0) == -1);
 }
 END_TEST
 
@@ -717,6 +760,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_quit_and_eof);
     tcase_add_test(tc, test_game_behaviour);
     tcase_add_test(tc, test_time_settings_stored);
+    tcase_add_test(tc, test_clock_budget);
     tcase_add_test(tc, test_misc_commands);
     tcase_add_test(tc, test_execute_analysis_one_shot);
     tcase_add_test(tc, test_stub_players);

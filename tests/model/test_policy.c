@@ -582,6 +582,43 @@ static char *gtp_run(gtp_t *ctx, const char *cmd)
     return out;
 }
 
+/* The clock through GTP: with 3 s of absolute time, 20 genmoves of a player whose fixed
+ * effort is 16,000 playouts (about a second each) fit in the 3 s; with Canadian byo-yomi of
+ * 3 s per stone and no main time, a genmove uses most of its 3 s (the budget, 2.45 s) and
+ * not more. */
+START_TEST(test_gtp_clock)
+{
+    policy_player_opts_t o;
+    policy_player_opts_default(&o);
+    o.rollouts = 1;
+    o.seed = 3;
+    o.search.playouts = 16000;
+    gtp_config_t cfg;
+    gtp_config_default(&cfg);
+    gtp_t *ctx = gtp_new(&cfg, policy_player_new(load(dir5, 1), &o));
+    free(gtp_run(ctx, "time_settings 3 0 0"));
+    double t0 = time_wall();
+    for (int i = 0; i < 20; i++) {
+        char *s = gtp_run(ctx, i % 2 ? "genmove w" : "genmove b");
+        ck_assert_msg(s[0] == '=', "%s", s);
+        free(s);
+    }
+    double used = time_wall() - t0;
+    fprintf(stderr, "20 genmoves under a 3 s absolute clock: %.2f s\n", used);
+    ck_assert_msg(used < 3.0, "20 genmoves took %.2f s of a 3 s clock", used);
+    free(gtp_run(ctx, "clear_board"));
+    free(gtp_run(ctx, "time_settings 0 3 1"));
+    t0 = time_wall();
+    char *s = gtp_run(ctx, "genmove b");
+    used = time_wall() - t0;
+    fprintf(stderr, "a genmove with 3 s per stone: %.2f s\n", used);
+    ck_assert_msg(s[0] == '=', "%s", s);
+    free(s);
+    ck_assert_msg(used >= 2.0 && used < 3.0, "a genmove with 3 s per stone took %.2f s", used);
+    gtp_free(ctx);
+}
+END_TEST
+
 START_TEST(test_gtp_imagine)
 {
     gtp_config_t cfg;
@@ -771,6 +808,7 @@ static Suite *suite(bool match)
     tcase_add_test(tc, test_hash_mismatch);
     tcase_add_test(tc, test_video_only);
     tcase_add_test(tc, test_gtp_imagine);
+    tcase_add_test(tc, test_gtp_clock);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return s;
