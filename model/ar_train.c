@@ -347,6 +347,8 @@ static void train_usage(FILE *f)
             "  --local R           a new run's image positions also embed x_t's (2R+1)x(2R+1)\n"
             "                      neighbourhood of their cell (ar.local_embed; R 1..4; a square\n"
             "                      grid of tokens; default 0 = off)\n"
+            "  --local-mix D       with --local: every block also reads that window of x_t's rows\n"
+            "                      (projected to D) into each image position (ar.local_mix)\n"
             "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
             "                      and at the end, the paper-mode figures of the current weights with\n"
             "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
@@ -367,7 +369,7 @@ int cmd_train_ar(int argc, char **argv)
     o.sched = (train_sched_t){.steps = 30000, .batch = 16, .warmup = 300, .lr = 1e-3}; /* ar's own schedule */
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     char out_buf[256], ckpt_buf[256];
-    int pos2d = 0, local = 0;
+    int pos2d = 0, local = 0, local_mix = 0;
     int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
     ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
     const char *curve_idm = NULL, *curve_set = NULL;
@@ -385,6 +387,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
         {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
         {"--local", TRAIN_OPT_INT, &local, 0, 4, NULL},
+        {"--local-mix", TRAIN_OPT_INT, &local_mix, 0, 1024, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
         {"--curve-set", TRAIN_OPT_STR, &curve_set, 0, 0, NULL},
         {"--curve-every", TRAIN_OPT_DOUBLE, &curve_every, 0, 0, NULL},
@@ -455,6 +458,9 @@ int cmd_train_ar(int argc, char **argv)
                 elapsed0);
     } else {
         cfg0.local = local;
+        cfg0.local_mix = local_mix;
+        char cerr[256];
+        if (ar_config_check(&cfg0, cerr, sizeof cerr)) die("%s", cerr);
         m = ar_new(&cfg0, be, o.sched.batch > x.prefix_batch ? o.sched.batch : x.prefix_batch, o.seed);
         memcpy(m->tokenizer_sha256, tok_sha, 65);
         memcpy(m->ldm_sha256, ldm_sha, 65);
@@ -497,9 +503,9 @@ int cmd_train_ar(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"pos2d\":%s,\"local\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"pos2d\":%s,\"local\":%d,\"local_mix\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local, m->cfg.local_mix, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;

@@ -73,6 +73,11 @@ int ar_config_check(const ar_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "local embedding radius %d outside 0..4", c->local);
         return -1;
     }
+    if (c->local_mix < 0 || c->local_mix > 1024 || (c->local_mix && !c->local)) {
+        snprintf(err, errlen, "local mix width %d: 0..1024, and only with a local window (radius %d)",
+                 c->local_mix, c->local);
+        return -1;
+    }
     if (c->local) {
         int n = 1;
         while (n * n < c->img_tokens) n++;
@@ -105,6 +110,7 @@ void ar_config_write(weights_writer_t *w, const ar_t *m)
     weights_writer_kv_u32(w, "ar.horizon", (uint32_t)c->horizon);
     weights_writer_kv_f32(w, "ar.rope_theta", c->rope_theta);
     if (c->local) weights_writer_kv_u32(w, "ar.local_embed", (uint32_t)c->local);
+    if (c->local_mix) weights_writer_kv_u32(w, "ar.local_mix", (uint32_t)c->local_mix);
     int32_t lv[AR_MAX_LEVELS];
     for (int i = 0; i < c->n_img_levels; i++) lv[i] = c->img_levels[i];
     weights_writer_kv_arr_i32(w, "ar.image_levels", lv, (size_t)c->n_img_levels);
@@ -142,6 +148,9 @@ void ar_config_read(const weights_t *w, ar_config_t *c, char *tok_sha, char *ldm
     uint32_t local = 0;
     if (weights_find_kv(w, "ar.local_embed")) local = weights_need_u32(w, "ar.local_embed");
     c->local = local > 4 ? 5 : (int)local; /* ar_config_check names a bad radius */
+    uint32_t mix = 0;
+    if (weights_find_kv(w, "ar.local_mix")) mix = weights_need_u32(w, "ar.local_mix");
+    c->local_mix = mix > 1024 ? 1025 : (int)mix;
     c->n_img_levels = read_levels(w, "ar.image_levels", c->img_levels);
     if (c->horizon > 0) c->n_ldm_levels = read_levels(w, "ar.ldm_levels", c->ldm_levels);
     if (strcmp(weights_need_str(w, "ar.output"), "fsq_digits"))
@@ -173,6 +182,7 @@ enum { L_ATTN_NORM, L_QKV, L_ATTN_OUT, L_MLP_NORM, L_MLP_UP, L_MLP_DOWN, L_N };
 #define P_OUT_NORM(m) (P_LAYER0 + (m)->cfg.layers * L_N)
 #define P_HEAD(m) (P_OUT_NORM(m) + 1)
 #define P_LOCAL(m) (P_HEAD(m) + 1)
+#define P_MIX(m, l, k) (P_LOCAL(m) + 1 + 2 * (l) + (k)) /* k 0: local_down, 1: local_up */
 #define PRM(m, base, i) ((base) + (m)->params[(i)].offset)
 
 static void add_param(ar_t *m, size_t *off, const char *name, int64_t r, int64_t c, int decay)
@@ -210,6 +220,10 @@ static void layout(ar_t *m)
     add_param(m, &off, "out_norm", C, 0, 0);
     add_param(m, &off, "head", m->NO, C, 1);
     if (c->local) add_param(m, &off, "local_emb", (int64_t)m->win * m->win * (m->ldm_off - m->img_off) + 1, C, 0);
+    for (int l = 0; c->local_mix && l < c->layers; l++) {
+        snprintf(nm, sizeof nm, "blk.%d.local_down", l), add_param(m, &off, nm, c->local_mix, C, 1);
+        snprintf(nm, sizeof nm, "blk.%d.local_up", l), add_param(m, &off, nm, C, (int64_t)m->win * m->win * c->local_mix, 1);
+    }
     m->n_params = off;
 }
 
@@ -266,7 +280,17 @@ static ar_t *ar_alloc(const ar_config_t *cfg, const backend_t *be, int max_batch
     m->act = params_alloc(be, m->act_floats * sizeof(float));
     be->zero(m->act, m->act_floats * sizeof(float));
     params_carve(m->act, ptrs, sizes, np);
-    const size_t nid = (size_t)(m->G + 1 + m->n_calls + m->GL) * N;
+    const size_t W2 = cfg->local_mix ? (size_t)m->win * m->win : 0, D = (size_t)cfg->local_mix;
+    m->mix_tab_rows = max_batch * cfg->img_tokens + 1;
+    if (D) {
+        size_t msz[] = {NL * N * D, NL * (size_t)m->mix_tab_rows * D, NL * N * W2 * D};
+        float **mptr[] = {&m->mix_r, &m->mix_tab, &m->mix_g};
+        size_t tot = params_carve(NULL, mptr, msz, 3);
+        float *mb = params_alloc(be, tot * sizeof(float));
+        be->zero(mb, tot * sizeof(float));
+        params_carve(mb, mptr, msz, 3);
+    }
+    const size_t nid = (size_t)(m->G + 1 + m->n_calls + m->GL) * N + W2 * N;
     m->ids = params_alloc(be, nid * sizeof(int));
     m->host_ids = xcalloc(nid, sizeof(int));
     m->host_losses = xmalloc((size_t)m->n_calls * N * sizeof(float));
@@ -292,7 +316,8 @@ static void init_params(ar_t *m, uint64_t seed)
         }
         const char *nm = p->name;
         size_t len = strlen(nm);
-        int out = len > 8 && (!strcmp(nm + len - 8, "attn_out") || !strcmp(nm + len - 8, "mlp_down"));
+        int out = len > 8 && (!strcmp(nm + len - 8, "attn_out") || !strcmp(nm + len - 8, "mlp_down") ||
+                              !strcmp(nm + len - 8, "local_up"));
         float a = (out ? std_out : std) * sqrtf(3.0f);
         for (size_t k = 0; k < p->n; k++) x[k] = (float)((2.0 * rng_uniform(&r) - 1.0) * a);
     }
@@ -395,6 +420,8 @@ void ar_free(ar_t *m)
     be->free(m->v);
     be->free(m->act);
     be->free(m->dact);
+    if (m->mix_r) be->free(m->mix_r);
+    if (m->dmix_r) be->free(m->dmix_r);
     be->free(m->ids);
     free(m->host_ids);
     free(m->host_ctx);
@@ -466,6 +493,7 @@ static void set_local_ids(ar_t *m, const int *tokens, int B, int pos0, int T)
     const int N = B * T, NMAX = m->max_batch * m->L, Ti = m->cfg.img_tokens, Di = m->cfg.n_img_levels;
     const int S = m->side, DR = m->ldm_off - m->img_off, W = m->win, R = m->cfg.local, pad = W * W * DR;
     int *loc = m->host_ids + (size_t)(m->G + 1 + m->n_calls) * NMAX;
+    int *mix = loc + (size_t)m->GL * NMAX, mix_pad = m->mix_tab_rows - 1;
     for (int n = 0; n < N; n++) {
         int p = pos0 + n % T;
         if (p >= 3 && p < 3 + Ti) m->host_ctx[(size_t)(n / T) * Ti + p - 3] = tokens[n] - AR_N_SPECIAL;
@@ -480,9 +508,13 @@ static void set_local_ids(ar_t *m, const int *tokens, int B, int pos0, int T)
                 off += m->cfg.img_levels[i];
                 code /= m->cfg.img_levels[i];
             }
+            if (m->cfg.local_mix) mix[(size_t)n * W * W + o] = on ? (n / T) * Ti + r * S + c : mix_pad;
         }
     }
     m->be->to_device(m->ids + (size_t)(m->G + 1 + m->n_calls) * NMAX, loc, (size_t)m->GL * NMAX * sizeof(int));
+    if (m->cfg.local_mix)
+        m->be->to_device(m->ids + (size_t)(m->G + 1 + m->n_calls + m->GL) * NMAX, mix,
+                         (size_t)N * W * W * sizeof(int));
 }
 
 /* Host index arrays for B sequences of T tokens at positions pos0..: embedding rows [G][N],
@@ -542,6 +574,12 @@ static void embed(ar_t *m, float *x, int N)
     }
 }
 
+/* The local branch's window rows (set_local_ids): [N * win^2] indices into mix_tab. */
+static const int *mix_ids(const ar_t *m)
+{
+    return m->ids + (size_t)(m->G + 1 + m->n_calls + m->GL) * m->max_batch * m->L;
+}
+
 /* One block on N = B*T rows: xin -> xout, saving into layer l's buffers. cache == NULL: full
  * causal self-attention over the T tokens; else KV-cache step at positions pos0..pos0+T-1. */
 static void block_forward(ar_t *m, int l, const float *xin, float *xout, int B, int T, int pos0, int cached)
@@ -577,6 +615,19 @@ static void block_forward(ar_t *m, int l, const float *xin, float *xout, int B, 
     be->swiglu_forward(sw, h13, N, F);
     be->matmul_forward(m->tmp, sw, PRM(m, m->param, P_L(m, l, L_MLP_DOWN)), NULL, N, F, C);
     be->add_forward(xout, xmid, m->tmp, (size_t)N * C);
+    if (!m->cfg.local_mix) return;
+    /* the local branch: ln2 -> D; x_t's rows into the table (when this chunk holds x_t); each
+     * position's window of table rows -> C */
+    const int D = m->cfg.local_mix, W2 = m->win * m->win, Ti = m->cfg.img_tokens;
+    float *r = m->mix_r + l * NM * D, *tab = m->mix_tab + (size_t)l * m->mix_tab_rows * D;
+    float *g = m->mix_g + l * NM * W2 * D;
+    be->matmul_forward(r, ln2, PRM(m, m->param, P_MIX(m, l, 0)), NULL, N, C, D);
+    if (pos0 <= 3 && pos0 + T >= 3 + Ti)
+        for (int b = 0; b < B; b++)
+            be->copy(tab + (size_t)b * Ti * D, r + ((size_t)b * T + 3 - pos0) * D, (size_t)Ti * D * sizeof(float));
+    be->embedding_forward(g, mix_ids(m), tab, N * W2, D, m->mix_tab_rows);
+    be->matmul_forward(m->tmp, g, PRM(m, m->param, P_MIX(m, l, 1)), NULL, N, W2 * D, C);
+    be->add_forward(xout, xout, m->tmp, (size_t)N * C);
 }
 
 /* Embedding, blocks, final norm and head on B sequences of T tokens at pos0. */
@@ -679,6 +730,15 @@ static void alloc_train(ar_t *m)
     m->dact = params_alloc(be, tot * sizeof(float));
     be->zero(m->dact, tot * sizeof(float));
     params_carve(m->dact, ptrs, sizes, np);
+    if (m->cfg.local_mix) {
+        const size_t D = (size_t)m->cfg.local_mix, W2 = (size_t)m->win * m->win;
+        size_t msz[] = {N * D, (size_t)m->mix_tab_rows * D, N * W2 * D};
+        float **mptr[] = {&m->dmix_r, &m->dmix_tab, &m->dmix_g};
+        size_t mt = params_carve(NULL, mptr, msz, 3);
+        float *mb = params_alloc(be, mt * sizeof(float));
+        be->zero(mb, mt * sizeof(float));
+        params_carve(mb, mptr, msz, 3);
+    }
 }
 
 void ar_zero_grad(ar_t *m)
@@ -726,6 +786,22 @@ void ar_backward(ar_t *m)
         be->zero(m->dln, (size_t)N * C * sizeof(float));
         be->matmul_backward(m->dln, PRM(m, g, P_L(m, l, L_MLP_UP)), NULL, m->dh13, ln2,
                             PRM(m, p, P_L(m, l, L_MLP_UP)), N, C, 2 * F);
+        if (m->cfg.local_mix) { /* the local branch, also from ln2 */
+            const int D = m->cfg.local_mix, W2 = m->win * m->win, Ti = m->cfg.img_tokens;
+            const float *gw = m->mix_g + l * NM * W2 * D;
+            be->zero(m->dmix_g, (size_t)N * W2 * D * sizeof(float));
+            be->matmul_backward(m->dmix_g, PRM(m, g, P_MIX(m, l, 1)), NULL, m->dres, gw, PRM(m, p, P_MIX(m, l, 1)),
+                                N, W2 * D, C);
+            be->zero(m->dmix_tab, (size_t)m->mix_tab_rows * D * sizeof(float));
+            be->embedding_backward(m->dmix_tab, m->dmix_g, mix_ids(m), N * W2, D, m->mix_tab_rows);
+            be->zero(m->dmix_r, (size_t)N * D * sizeof(float));
+            for (int b = 0; b < B; b++) {
+                float *dr = m->dmix_r + ((size_t)b * L + 3) * D;
+                be->add_forward(dr, dr, m->dmix_tab + (size_t)b * Ti * D, (size_t)Ti * D);
+            }
+            be->matmul_backward(m->dln, PRM(m, g, P_MIX(m, l, 0)), NULL, m->dmix_r, ln2, PRM(m, p, P_MIX(m, l, 0)), N,
+                                C, D);
+        }
         be->rmsnorm_backward(m->dres, PRM(m, g, P_L(m, l, L_MLP_NORM)), m->dln, xmid,
                              PRM(m, p, P_L(m, l, L_MLP_NORM)), rstd2, N, C);
         /* attention: dres becomes d(xin) */
@@ -895,6 +971,11 @@ static void imagine(ar_t *m, const int *img, int to_move, int B, const ar_sample
         for (int b = 1; b < B; b++) m->be->copy(kv + (size_t)b * m->L * 2 * C, kv, row);
     }
     for (int b = 1; b < B; b++) memcpy(m->host_ctx + (size_t)b * T, m->host_ctx, (size_t)T * sizeof(int));
+    for (int l = 0; m->cfg.local_mix && l < m->cfg.layers; l++) {
+        float *tab = m->mix_tab + (size_t)l * m->mix_tab_rows * m->cfg.local_mix;
+        for (int b = 1; b < B; b++)
+            m->be->copy(tab + (size_t)b * T * m->cfg.local_mix, tab, (size_t)T * m->cfg.local_mix * sizeof(float));
+    }
     int pos = P;
     /* the row of the last position of future b: lg + (b * bstride + stride - 1) * NO (all
      * futures read future 0's row after the shared prompt) */

@@ -55,7 +55,7 @@
 #define AR_ARCH "transformer"
 #define AR_MAX_LAYERS 32
 #define AR_MAX_LEVELS 16
-#define AR_N_PARAMS (5 + 6 * AR_MAX_LAYERS)
+#define AR_N_PARAMS (5 + 8 * AR_MAX_LAYERS)
 #define AR_MAX_CALLS (1 + 2 * AR_MAX_LEVELS) /* softmax groups of the head */
 #define AR_TOP_MAX 256       /* ar_imagine_top: futures at most */
 
@@ -85,6 +85,9 @@ typedef struct {
     float rope_theta;
     int local;           /* r > 0: image positions also embed x_t's (2r+1)^2 neighbourhood of their
                           * cell (T a square grid; "ar.local_embed" = r; 0 in files without it) */
+    int local_mix;       /* D > 0 (needs local): every block also reads the same window of x_t's
+                          * rows at that layer, projected to D, into the image positions (a
+                          * branch beside the MLP; "ar.local_mix" = D; 0 without the key) */
 } ar_config_t;
 
 /* Fills *cfg with a named preset (tokenizer cpu levels 3^10, LDM [8,5,5,5], H 5); the trainer
@@ -128,6 +131,11 @@ typedef struct {
     float *dres, *dln, *dqkv, *dao, *dh13, *dsw, *dlogits, *scratch;
     float *dact;
     float *cache;        /* KV cache [layers][max_batch, L, 2C] */
+    /* cfg.local_mix: per layer, ln2 projected to D [N, D], the x_t rows of it per sequence
+     * [max_batch * T + 1 (zero pad row), D] (kept between KV-cache steps), and each position's
+     * gathered window [N, win^2 * D]; their gradients */
+    float *mix_r, *mix_tab, *mix_g, *dmix_r, *dmix_tab, *dmix_g;
+    int mix_tab_rows;
     int *ids;            /* backend: emb ids [G][N], pos ids [N], targets [n_calls][N] */
     int *host_ids;       /* host mirror */
     float *host_losses;  /* [n_calls, N] */

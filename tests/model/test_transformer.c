@@ -81,10 +81,11 @@ END_TEST
 
 START_TEST(test_kv_cache_matches_full_forward)
 {
-    for (int run = 0; run < 6; run++) { /* H 0 / 5, local radius 0 / 1 / 2 */
-        const int hz = run % 2 ? 5 : 0, local = run / 2;
+    for (int run = 0; run < 8; run++) { /* H 0 / 5, local radius 0 / 1 / 2, radius 1 + mix */
+        const int hz = run % 2 ? 5 : 0, local = run < 6 ? run / 2 : 1;
         ar_config_t c = tiny(hz);
         c.local = local;
+        c.local_mix = run >= 6 ? 8 : 0;
         ar_t *m = ar_new(&c, backend_cpu(), 4, 3);
         train_steps(m, 10, 4, 3e-3f, 5, NULL); /* weights away from the init */
         const int B = 3, L = m->L, NO = m->NO;
@@ -95,6 +96,8 @@ START_TEST(test_kv_cache_matches_full_forward)
         ar_forward(m, tok, B);
         float *full = xmalloc((size_t)B * L * NO * sizeof(float));
         memcpy(full, ar_logits(m), (size_t)B * L * NO * sizeof(float));
+        make_batch(m, &r, B, col); /* another batch through the model: nothing of tok's forward is left */
+        ar_forward(m, col, B);
         /* prompt of P tokens in one step, then one token per step */
         const int P = local ? c.img_tokens + 5 : 7;
         for (int b = 0; b < B; b++) memcpy(col + b * P, tok + (size_t)b * L, P * sizeof(int));
@@ -116,8 +119,8 @@ START_TEST(test_kv_cache_matches_full_forward)
                     maxv = fabs(f) > maxv ? fabs(f) : maxv;
                 }
         }
-        fprintf(stderr, "H %d local %d: KV cache vs full forward: max |diff| %.3g (max |logit| %.3g)\n", hz, local,
-                maxd, maxv);
+        fprintf(stderr, "H %d local %d mix %d: KV cache vs full forward: max |diff| %.3g (max |logit| %.3g)\n", hz,
+                local, c.local_mix, maxd, maxv);
         ck_assert_msg(maxd < 1e-4 * (1 + maxv), "max diff %g", maxd);
         ck_assert(maxv > 1e-3);
         free(full);
@@ -135,6 +138,7 @@ START_TEST(test_gradient_finite_differences)
     c.heads = 2;
     c.hidden = 24;
     c.local = 1;
+    c.local_mix = 4;
     ar_t *m = ar_new(&c, backend_cpu(), 2, 9);
     train_steps(m, 5, 2, 1e-2f, 2, NULL);
     rng_t r;
@@ -147,8 +151,8 @@ START_TEST(test_gradient_finite_differences)
     int checked = 0, bad = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const model_param_t *p = &m->params[i];
-        const int local = !strcmp(p->name, "local_emb");
-        for (int k = 0; k < (local ? 40 : 3); k++) {
+        const int local = !strcmp(p->name, "local_emb"), mix = strstr(p->name, "local_") != NULL;
+        for (int k = 0; k < (mix ? 24 : 3); k++) {
             size_t j = p->offset + rng_below(&r, (uint32_t)p->n);
             if (!strcmp(p->name, "tok_emb") && j >= p->offset + (size_t)m->NO * m->C) continue; /* pad row */
             if (local && j >= p->offset + (size_t)(p->dims[0] - 1) * m->C) continue;
