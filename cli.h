@@ -16,7 +16,7 @@ int cmd_bench_engine(int argc, char **argv);  /* engine/bench_engine.c: board_pl
 int cmd_bench_kernels(int argc, char **argv); /* kernels/bench_kernels.c: matmul/block GFLOP/s vs sgemm peak */
 int cmd_bench_tokenizer(int argc, char **argv); /* train/tokenizer_train.c: encode/decode ms per frame */
 int cmd_bench_train_ar(int argc, char **argv); /* train/ar_bench.c: transformer training tokens/s, GFLOP/s, vs PyTorch */
-int cmd_bench_genmove(int argc, char **argv); /* model/policy_bench.c: learned genmove ms p50/p95 */
+int cmd_bench_genmove(int argc, char **argv); /* player/learned_bench.c: learned genmove ms p50/p95 */
 int cmd_weights(int argc, char **argv);  /* model/weights_cli.c: weights inspect|check FILE */
 int cmd_train(int argc, char **argv);    /* train/train_cli.c: train NET (tokenizer, ...) */
 int cmd_eval(int argc, char **argv);     /* eval/eval_cli.c: eval gobench (Video-GoBench figures) */
