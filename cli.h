@@ -8,10 +8,10 @@ int cmd_gtp(int argc, char **argv);      /* gtp/gtp_cli.c */
 int cmd_sgf(int argc, char **argv);      /* engine/sgf_cli.c: sgf check FILE... */
 int cmd_render(int argc, char **argv);   /* render/render_cli.c: a game's frames as PNG */
 int cmd_data(int argc, char **argv);     /* render/data_cli.c: data build|info (training shards) */
-/* `videogo bench NAME`: render/bench_cli.c dispatches over a table of benchmarks; add
+/* `videogo bench NAME`: bench.c (top level) dispatches over a table of benchmarks; add
  * one line there and declare your cmd_bench_<name> here. */
-int cmd_bench(int argc, char **argv);         /* render/bench_cli.c */
-int cmd_bench_render(int argc, char **argv);  /* render/bench_cli.c: frames/s at 256/128/64 px */
+int cmd_bench(int argc, char **argv);         /* bench.c */
+int cmd_bench_render(int argc, char **argv);  /* render/bench_render.c: frames/s at 256/128/64 px */
 int cmd_bench_engine(int argc, char **argv);  /* engine/bench_engine.c: board_play/game_play/SGF/dead stones speed */
 int cmd_bench_kernels(int argc, char **argv); /* kernels/bench_kernels.c: matmul/block GFLOP/s vs sgemm peak */
 int cmd_bench_tokenizer(int argc, char **argv); /* train/tokenizer_train.c: encode/decode ms per frame */
