@@ -8,6 +8,7 @@
 
 #include "engine/util.h"
 #include "model/policy.h"
+#include "player/learned.h"
 
 static int player_choose(eval_chooser_t *self, const game_t *g, stone_t color, int *point, char *err,
                          int errlen)
@@ -116,7 +117,7 @@ eval_chooser_t *eval_chooser_for_policy(policy_t *pol, uint64_t seed)
     return ch;
 }
 
-/* The learned player as it plays (model/policy.h play mode: K rollouts averaged, legal moves
+/* The learned player as it plays (player/learned.h play mode: K rollouts averaged, legal moves
  * only, pass rules): legal by construction, like the random baseline. */
 static eval_chooser_t *make_learned_play(const eval_chooser_opts_t *o, char *err, int errlen)
 {

@@ -33,6 +33,7 @@
 #include "engine/sgf.h"
 #include "engine/util.h"
 #include "model/policy.h"
+#include "player/learned.h"
 #include "render/render.h"
 
 #ifndef VIDEOGO_VERSION

@@ -2,7 +2,7 @@
  * GNU Go style regression files (gtp_regress.c).
  *
  * Players are chosen by name from a small registry (players[] below). The default is the
- * learned player (model/policy.h) with the weights of policy_default_weights_dir() (the
+ * learned player (player/learned.h) with the weights of policy_default_weights_dir() (the
  * source tree's weights/, or $VIDEOGO_WEIGHTS_DIR). When the user asked for nothing in
  * particular and those files are missing, it says so on stderr and plays the random
  * player, so a fresh checkout still works in Sabaki (whose GTP console shows stderr, and
@@ -23,6 +23,7 @@
 #include "engine/util.h"
 #include "gtp/gtp.h"
 #include "model/policy.h"
+#include "player/learned.h"
 
 typedef struct {
     uint64_t seed;

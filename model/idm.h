@@ -25,7 +25,7 @@
  * from few labels, and the digit structure of FSQ (neighbouring values) is kept.
  * Training frames: x_t is the rendered frame; x^_{t+1} = tokenizer_decode(tokenizer_encode(
  * frame t+1)) so the IDM sees the tokenizer's artefacts as it does at play time; z_t = the frozen
- * LDM's codes of the window at t (model/idm_train.c).
+ * LDM's codes of the window at t (train/idm_train.c).
  *
  * The labelled subset: position i of a shard is labelled iff it has a next frame and
  * splitmix64(splitmix64(i) ^ seed) / 2^64 < fraction (idm_labelled): the same positions in every

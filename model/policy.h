@@ -17,9 +17,10 @@
  *     move (occupied, suicide, positional superko) is retried with a fresh rollout up to
  *     POLICY_PAPER_RETRIES times, and the last move is returned even when it is illegal.
  *     No legality masking of the distribution: DESIGN.md section 6's raw figures.
- *   - play mode (policy_player_new; GTP and matches): the argmax of the K-rollout average
- *     over the moves that are legal and do not fill the mover's own true eye, with the pass,
- *     clean-up and resignation rules of policy_player_new below. Never an illegal move.
+ *   - play mode (player/learned.h, policy_player_new; GTP and matches): the argmax of the
+ *     K-rollout average over the moves that are legal and do not fill the mover's own true
+ *     eye, with the pass, clean-up and resignation rules written out there. Never an illegal
+ *     move.
  *
  * Files (weights/README.md): the tokenizer, the transformer ("ar") and the IDM weights. The
  * transformer and the IDM record the SHA-256 of the tokenizer and of the LDM they were
@@ -32,7 +33,8 @@
  *
  * Ownership: a policy_t owns its three networks, its renderer and its buffers, allocated
  * once in policy_load (nothing is allocated per move except by the players' analysis
- * output). One thread at a time. A player made by policy_player_new owns its policy.
+ * output). One thread at a time. A player made by policy_player_new (player/learned.h) owns
+ * its policy.
  */
 #ifndef VIDEOGO_MODEL_POLICY_H
 #define VIDEOGO_MODEL_POLICY_H
@@ -42,8 +44,6 @@
 #include <stdint.h>
 
 #include "engine/game.h"
-#include "engine/player.h"
-#include "engine/search.h"
 #include "engine/util.h"
 #include "kernels/backend.h"
 
@@ -52,9 +52,6 @@
 #define POLICY_MAX_ROLLOUTS 64   /* K at most */
 #define POLICY_DEFAULT_ROLLOUTS 8
 #define POLICY_PAPER_RETRIES 10  /* paper mode: fresh rollouts after an illegal move */
-#define POLICY_TIMED_PLAYOUTS_MAX 400000 /* a search under a time budget stops here at the latest */
-#define POLICY_GTP_PLAYOUTS 16000 /* `videogo gtp`'s search playouts per move (weights/README.md:
-                                     p50 1.1 s a move on the 2-core VM) */
 #define POLICY_PATH_MAX 4096
 
 /* Default file names inside a weights directory. */
@@ -126,6 +123,7 @@ int policy_frame_px(const policy_t *p);     /* frame side the tokenizer reads */
 const policy_config_t *policy_config(const policy_t *p);
 /* One line describing the loaded files ("tokenizer ..., ar ... (H=5), idm ..."). */
 const char *policy_describe(const policy_t *p);
+int policy_max_rollouts(const policy_t *p); /* K the networks are sized for (cfg.max_rollouts) */
 
 /* The raw distribution for board b with `color` to move: probs[POLICY_MOVES] is the mean
  * over K rollouts (1..max_rollouts) of the IDM's softmax. rng drives the transformer's
@@ -173,67 +171,5 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
  * 9x9 board: the same row-major order from the top-left. */
 static inline int policy_index_to_point(int i) { return i == POLICY_PASS_INDEX ? VERTEX_PASS : i; }
 static inline int policy_point_to_index(int p) { return p == VERTEX_PASS ? POLICY_PASS_INDEX : p; }
-
-/* ---- the learned player (engine/player.h) ---- */
-
-typedef struct {
-    int rollouts;          /* K per move (1..the policy's max_rollouts) */
-    uint64_t seed;         /* every choice is a function of (seed, position) */
-    float resign_below;    /* resign when the area score (estimated dead stones removed,
-                              komi included) is worse than -resign_below points for the
-                              mover after resign_min_moves moves; <= 0: never resign */
-    int resign_min_moves;
-    search_opts_t search;  /* search.playouts > 0: the move is chosen by engine/search.h's tree
-                              search with these settings, the K-rollout distribution as its root
-                              prior (its seed is set per position); 0: the candidate with the
-                              highest probability (no search) */
-    bool uniform_prior;    /* search with a uniform prior instead of the networks' (ablation:
-                              the networks are not run for the move) */
-} policy_player_opts_t;
-
-void policy_player_opts_default(policy_player_opts_t *o);
-
-/* The learned player; takes ownership of p (also on failure). Behaviour:
- *   - candidates: legal moves (game_check) that do not fill the mover's true eye
- *     (board_is_eye);
- *   - the move: the candidate with the highest K-rollout probability, or, with search.playouts > 0,
- *     the most visited root child of a search_run (engine/search.h) whose root prior is that
- *     distribution (seeded from the position like the rollouts). The rollouts use an
- *     rng seeded from (seed, position, colour), so genmove, reg_genmove, analysis and the
- *     imagined frames of one position all see the same rollouts and a game is reproducible
- *     from its seed; GENMOVE_REGRESS uses a fixed seed instead of the player's;
- *   - pass: when there is no candidate; when the opponent has just passed and the mover
- *     wins by the area score with the estimated dead stones removed; when the opponent has
- *     just passed, no point is neutral and no dead opponent stone is left (nothing to gain);
- *     when the model's top choice is the pass, unless the mover is behind or points are
- *     left (then the best candidate is played instead; not with search.playouts > 0, where the
- *     search's move stands); with search.playouts > 0, when the opponent has just passed and the
- *     search's best move wins less than 15% of its playouts; when the board is settled (no
- *     neutral point, no dead opponent stone), the mover is not behind and the best
- *     candidate lies inside its own area (checked from move size*size/3 on);
- *   - before passing, and first of all in GENMOVE_CLEANUP, it captures the opponent stones
- *     the dead-stone estimate (engine/deadstones.h) calls dead;
- *   - resignation as in opts (off by default);
- *   - boards other than policy_board_size(): a random candidate (warned once on stderr);
- *   - analyze: every candidate and the pass with its raw probability (sum <= 1), sorted,
- *     winrate 0.5 (the networks have no value head); with search.playouts > 0, the search's root
- *     children that got visits, most visited first, with their visits and win rates (the
- *     search genmove runs for the same position and seed, computed once). */
-player_t *policy_player_new(policy_t *p, const policy_player_opts_t *o);
-
-/* Changes the rollouts per move (clamped to 1..the policy's max_rollouts). Returns -1 when
- * pl is not a learned player. */
-int policy_player_set_rollouts(player_t *pl, int k);
-
-/* Changes the search's playouts per move (0: no search). Returns -1 when pl is not a
- * learned player. */
-int policy_player_set_playouts(player_t *pl, int playouts);
-
-/* The policy of a learned player, or NULL when pl is another kind of player. */
-policy_t *policy_player_policy(player_t *pl);
-
-/* The rollouts a learned player uses for this position (the same ones genmove and analyze
- * use). Returns 0, or -1 when pl is not a learned player or the board is not the model's. */
-int policy_player_imagine(player_t *pl, const game_t *g, stone_t color, policy_imagined_t *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_policy.c: the learned policy and player (model/policy.h) on TINY randomly initialised
+/* test_policy.c: the learned policy and player (model/policy.h, player/learned.h) on TINY randomly initialised
  * networks written to a temporary folder (tests/model/tiny_policy.c): what the networks
  * answer is noise, so these tests check the machinery and the Go rules around it, never
  * playing strength:
@@ -29,6 +29,7 @@
 #include "engine/game.h"
 #include "gtp/gtp.h"
 #include "model/policy.h"
+#include "player/learned.h"
 #include "render/render.h"
 #include "tests/model/tiny_policy.h"
 

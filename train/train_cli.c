@@ -1,5 +1,5 @@
 /* train_cli.c: `videogo train NET ...`: dispatch over a table of trainable networks (one
- * line per net; each trainer's entry point is declared in model/train.h). */
+ * line per net; each trainer's entry point is declared in train/train.h). */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "model/train.h"
+#include "train/train.h"
 #include "engine/util.h"
 #include "model/weights.h"
 

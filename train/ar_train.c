@@ -33,7 +33,7 @@
 #include "model/checkpoint.h"
 #include "model/ldm.h"
 #include "model/tokenizer.h"
-#include "model/train.h"
+#include "train/train.h"
 #include "model/transformer.h"
 #include "render/dataset.h"
 #include "render/render.h"

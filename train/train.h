@@ -1,10 +1,10 @@
-/* train.h: the per-network entry points of `videogo train NET` (model/train_cli.c holds the
+/* train.h: the per-network entry points of `videogo train NET` (train/train_cli.c holds the
  * table). Each trainer parses its own options (argv[0] is the network's name), reports
  * progress on stderr, logs to SQLite (eval/db.h training tables), checkpoints with
  * model/checkpoint.h and resumes bit-identically with --resume. Add your net's line here
  * and in the table of train_cli.c. */
-#ifndef VIDEOGO_MODEL_TRAIN_H
-#define VIDEOGO_MODEL_TRAIN_H
+#ifndef VIDEOGO_TRAIN_TRAIN_H
+#define VIDEOGO_TRAIN_TRAIN_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -13,12 +13,12 @@
 #include "model/weights.h"
 #include "render/dataset.h"
 
-int cmd_train_tokenizer(int argc, char **argv); /* model/tokenizer_train.c */
-int cmd_train_ldm(int argc, char **argv);       /* model/ldm_train.c */
-int cmd_train_idm(int argc, char **argv);       /* model/idm_train.c */
-int cmd_train_ar(int argc, char **argv);        /* model/ar_train.c */
+int cmd_train_tokenizer(int argc, char **argv); /* train/tokenizer_train.c */
+int cmd_train_ldm(int argc, char **argv);       /* train/ldm_train.c */
+int cmd_train_idm(int argc, char **argv);       /* train/idm_train.c */
+int cmd_train_ar(int argc, char **argv);        /* train/ar_train.c */
 
-/* Helpers every trainer's option parsing and bookkeeping uses (model/train_cli.c). They die
+/* Helpers every trainer's option parsing and bookkeeping uses (train/train_cli.c). They die
  * with a clear message on bad input: trainers are programs, not GTP paths. */
 void train_mkdir_parent(const char *path);                          /* mkdir -p of path's folder */
 int train_parse_int(const char *s, const char *opt, long lo, long hi); /* integer in lo..hi */

@@ -33,7 +33,7 @@
 #include "model/idm.h"
 #include "model/ldm.h"
 #include "model/tokenizer.h"
-#include "model/train.h"
+#include "train/train.h"
 #include "render/dataset.h"
 #include "render/render.h"
 #include "render/sym.h"

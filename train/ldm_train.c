@@ -18,7 +18,7 @@
  *
  * Exact resume: the checkpoint (model/checkpoint.h) holds parameters, both AdamW moments, the
  * step and the trainer's RNG, which draws every window and symmetry; same --threads =>
- * bit-identical run. SQLite: like tokenizer_train.c (reached through the videogo link only). */
+ * bit-identical run. SQLite: eval/db.h's training tables, like tokenizer_train.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@
 #include "kernels/backend.h"
 #include "model/checkpoint.h"
 #include "model/ldm.h"
-#include "model/train.h"
+#include "train/train.h"
 #include "render/dataset.h"
 #include "render/render.h"
 #include "render/sym.h"

@@ -12,10 +12,8 @@
  * the step and the trainer's RNG, which draws everything random (frames, symmetries, random
  * positions); evaluation uses its own fixed sample. Same --threads => bit-identical run.
  *
- * SQLite: the run and its log go to eval/db.h's training tables (db_train_*). model/ sits
- * below eval/ in the library order, so this file reaches eval's functions only through the
- * videogo executable's link (the same way render/bench_cli.c reaches each folder's bench):
- * the tests link model without this file's entry points and never pull it in. */
+ * SQLite: the run and its log go to eval/db.h's training tables (db_train_*); train/ sits
+ * above model/ and eval/, so the call goes down a floor. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -33,7 +31,7 @@
 #include "model/checkpoint.h"
 #include "engine/sha256.h"
 #include "model/tokenizer.h"
-#include "model/train.h"
+#include "train/train.h"
 #include "render/dataset.h"
 #include "render/render.h"
 #include "render/sym.h"

@@ -1,4 +1,4 @@
-/* policy_bench.c: `videogo bench genmove`: milliseconds per genmove of the learned player on
+/* learned_bench.c: `videogo bench genmove`: milliseconds per genmove of the learned player on
  * 9x9 positions from validation games, p50 and p95, with baselines measured in the same run
  * on the same positions: the random player's genmove (the rules around the policy: legality,
  * eyes) and the first stage alone (render the frame + tokenizer_encode). Also the learned
@@ -12,6 +12,7 @@
 #include "engine/deadstones.h"
 #include "engine/util.h"
 #include "model/policy.h"
+#include "player/learned.h"
 #include "model/tokenizer.h"
 #include "render/dataset.h"
 #include "render/render.h"
