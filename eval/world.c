@@ -114,11 +114,6 @@ int cmd_eval_world(int argc, char **argv)
         fprintf(stderr, "videogo eval world: %s\n", err);
         return 1;
     }
-    if (policy_horizon(pol) < 1) {
-        fprintf(stderr, "videogo eval world: %s is a video-only transformer (no codes to check)\n", pc.ar_path);
-        policy_free(pol);
-        return 1;
-    }
     FILE *lf = fopen(pc.ldm_path, "rb");
     if (!lf) {
         fprintf(stderr, "videogo eval world: the LDM %s is missing (--ldm FILE)\n", pc.ldm_path);
@@ -132,7 +127,11 @@ int cmd_eval_world(int argc, char **argv)
     idm_t *idm = idm_build_from_file(pc.idm_path, be, 4);
     ldm_t *ldm = ldm_build_from_file(pc.ldm_path, be, 1);
     const int T = ar->cfg.img_tokens, H = ar->cfg.horizon, L = ar->L, NO = ar->NO, px = tok->cfg.px;
-    if (T != tok->T || ldm->cfg.horizon != H || ldm->cfg.px != px || ldm_codebook(&ldm->cfg) != ar->ldm_codebook) {
+    /* a video-only transformer (H 0) predicts no codes: the IDM then reads the LDM's codes of
+     * the window (x_t, x^_{t+1}, ...), as the player does, and its x^_{t+1} is sampled (greedy
+     * digits would keep every token: the change is rarely the likeliest token at any one cell) */
+    const int Hl = ldm->cfg.horizon, video = H == 0;
+    if (T != tok->T || ldm->cfg.px != px || (!video && (Hl != H || ldm_codebook(&ldm->cfg) != ar->ldm_codebook))) {
         fprintf(stderr, "videogo eval world: %s does not make the codes %s predicts (H %d, %ld codes, %d px)\n",
                 pc.ldm_path, pc.ar_path, H, ar->ldm_codebook, px);
         return 1;
@@ -145,14 +144,16 @@ int cmd_eval_world(int argc, char **argv)
     const int size = policy_board_size(pol);
     render_ctx_t *ctx = render_ctx_new(size, px);
     const size_t fb = (size_t)render_frame_bytes(px);
-    uint8_t *win = xmalloc((size_t)(H + 1) * fb), *imag = xmalloc((size_t)K * fb), *two = xmalloc(2 * fb);
+    uint8_t *win = xmalloc((size_t)(Hl + 1) * fb), *imag = xmalloc((size_t)K * fb), *two = xmalloc(2 * fb);
+    uint8_t *iwin = xmalloc((size_t)(Hl + 1) * fb);
     int *ct = xmalloc((size_t)T * sizeof(int)), *cn = xmalloc((size_t)T * sizeof(int));
-    int *seq = xmalloc((size_t)L * sizeof(int)), *zr = xmalloc((size_t)H * sizeof(int));
-    int *zi = xmalloc((size_t)K * H * sizeof(int)), *ni = xmalloc((size_t)K * T * sizeof(int));
+    int *seq = xmalloc((size_t)L * sizeof(int)), *zr = xmalloc((size_t)Hl * sizeof(int));
+    int *zi = xmalloc((size_t)K * Hl * sizeof(int)), *ni = xmalloc((size_t)K * T * sizeof(int));
+    const ar_sampler_t sampled = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
     float *zp = xmalloc((size_t)K * sizeof(float)), logits[2 * POLICY_MOVES], probs[POLICY_MOVES];
     world_stats_t s = {0};
     const int zpos = ar_loss_start(&ar->cfg) + 1, lo = AR_N_SPECIAL + (int)ar->img_codebook;
-    const int xpos = zpos + H + 2; /* <im_start> of x_{t+1}: predicts its first token */
+    const int xpos = L - T - 2; /* <im_start> of x_{t+1}: predicts its first token */
     rng_t rng;
     rng_seed(&rng, 1);
     long n = set.n < limit ? set.n : limit;
@@ -169,7 +170,7 @@ int cmd_eval_world(int argc, char **argv)
         }
         s.n++;
         render_ctx_frame(ctx, &g.board, win);
-        for (int h = 1; h <= H; h++) render_ctx_frame(ctx, &next, win + (size_t)h * fb);
+        for (int h = 1; h <= Hl; h++) render_ctx_frame(ctx, &next, win + (size_t)h * fb);
         tokenizer_encode(tok, win, 1, ct);
         tokenizer_encode(tok, win + fb, 1, cn);
         ldm_set_windows(ldm, win, 1);
@@ -179,8 +180,10 @@ int cmd_eval_world(int argc, char **argv)
         ar_seq_build(ar, ct, c == STONE_WHITE, zr, cn, seq);
         ar_forward(ar, seq, 1);
         const float *lg = ar_logits(ar);
-        s.z_hit += ar_argmax_code(ar, lg + (size_t)zpos * NO, 1) == seq[zpos + 1] - lo;
-        s.z_n++;
+        if (!video) {
+            s.z_hit += ar_argmax_code(ar, lg + (size_t)zpos * NO, 1) == seq[zpos + 1] - lo;
+            s.z_n++;
+        }
         for (int k = 0; k < T; k++) {
             int hit = ar_argmax_code(ar, lg + (size_t)(xpos + k) * NO, 0) == cn[k];
             s.tok_hit += hit, s.tok_n++;
@@ -193,9 +196,18 @@ int cmd_eval_world(int argc, char **argv)
         const int played = policy_point_to_index(pos->played), best = policy_point_to_index(pos->best);
         s.idm_real += argmax_n(logits, POLICY_MOVES) == played;
         s.idm_code += argmax_n(logits + POLICY_MOVES, POLICY_MOVES) == played;
-        /* free-running: the likeliest code, then greedy */
-        ar_imagine_top(ar, ct, c == STONE_WHITE, 1, zi, zp, ni);
+        /* free-running: the likeliest code, then greedy (video only: sampled, then the LDM's
+         * codes of the imagined window) */
+        if (video) ar_imagine(ar, ct, c == STONE_WHITE, 1, &sampled, &rng, NULL, ni);
+        else ar_imagine_top(ar, ct, c == STONE_WHITE, 1, zi, zp, ni);
         tokenizer_decode(tok, ni, 1, imag);
+        if (video) {
+            memcpy(iwin, win, fb);
+            for (int h = 1; h <= Hl; h++) memcpy(iwin + (size_t)h * fb, imag, fb);
+            ldm_set_windows(ldm, iwin, 1);
+            ldm_forward(ldm);
+            ldm_outputs(ldm, zi, NULL);
+        }
         board_t rb;
         if (render_board_read(imag, px, size, &rb) == 0) {
             int added = 0, other = 0, at = -1;
@@ -227,12 +239,13 @@ int cmd_eval_world(int argc, char **argv)
     fprintf(stderr, "\n");
     printf("eval world: %s on %ld positions of %s (top %ld codes)\n", policy_describe(pol), s.n, set_path, K);
     printf("teacher-forced (real x_t, z, x_{t+1}):\n");
-    line("z^1 top-1 = the LDM's code of the real future", s.z_hit, s.z_n);
+    if (!video) line("z^1 top-1 = the LDM's code of the real future", s.z_hit, s.z_n);
     line("x_{t+1} tokens top-1 (all)", s.tok_hit, s.tok_n);
     line("x_{t+1} tokens top-1 (the tokens that change)", s.chg_hit, s.chg_n);
     line("IDM(x_t, real x_{t+1}, real z) = played", s.idm_real, s.n);
     line("IDM(x_t, x_t, real z) = played (the code alone)", s.idm_code, s.n);
-    printf("free-running (likeliest z^1, greedy x^_{t+1}):\n");
+    printf(video ? "free-running (x^_{t+1} sampled, temperature 1; z^ = the LDM's codes of it):\n"
+                 : "free-running (likeliest z^1, greedy x^_{t+1}):\n");
     line("x^_{t+1} reads back as the real next board", s.exact, s.n);
     line("x^_{t+1} unchanged (reads as a pass)", s.unchanged, s.n);
     line("x^_{t+1} adds one stone of the mover's colour", s.one_stone, s.n);
@@ -246,7 +259,7 @@ int cmd_eval_world(int argc, char **argv)
     line("KataGo's best move in the top 10", s.rank10, s.n);
     printf("  %-52s %6.2f\n", "mean rank of KataGo's best move", s.n ? s.rank_sum / s.n : 0.0);
     printf("  %-52s %6.2f%%\n", "action-value of the argmax", s.n ? 100.0 * s.value_sum / s.n : 0.0);
-    free(win), free(imag), free(two), free(ct), free(cn), free(seq), free(zr), free(zi), free(ni), free(zp);
+    free(win), free(iwin), free(imag), free(two), free(ct), free(cn), free(seq), free(zr), free(zi), free(ni), free(zp);
     render_ctx_free(ctx);
     gobench_set_free(&set);
     tokenizer_free(tok);

@@ -739,6 +739,18 @@ START_TEST(test_cli)
     ck_assert_msg(rc == 0 && strstr(buf, "random baseline") && strstr(buf, "video+LDM H=5 (--weights)") &&
                       strstr(buf, "video only 9x9-video") && strstr(buf, "59.7"),
                   "rc %d: %s", rc, buf);
+    /* eval world, stage by stage: with codes (the z^1 line) and video only (no z^1 line; its
+     * IDM reads the LDM's codes of the sampled frame) */
+    rc = sh(buf, sizeof buf, "%s eval world --weights %s/ar-9x9.gguf --set %s/gobench9/dev.jsonl --limit 5 2>&1", bin,
+            abl, data);
+    ck_assert_msg(rc == 0 && strstr(buf, "on 5 positions") && strstr(buf, "z^1 top-1") &&
+                      strstr(buf, "KataGo's best move in the top 10"),
+                  "rc %d: %s", rc, buf);
+    rc = sh(buf, sizeof buf, "%s eval world --weights %s/ar-9x9-video.gguf --set %s/gobench9/dev.jsonl --limit 5 2>&1",
+            bin, abl, data);
+    ck_assert_msg(rc == 0 && strstr(buf, "on 5 positions") && !strstr(buf, "z^1 top-1") &&
+                      strstr(buf, "x^_{t+1} sampled") && strstr(buf, "IDM(x_t, x^_{t+1}, z^) = played"),
+                  "rc %d: %s", rc, buf);
     /* --codes-from-frame: the H = 5 transformer, the IDM reading the folder LDM's codes of the
      * imagined frame */
     rc = sh(buf, sizeof buf, "%s eval gobench --weights %s/ar-9x9.gguf --codes-from-frame --set %s/gobench9/dev.jsonl "
