@@ -608,10 +608,11 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
 {
     float probs[POLICY_MOVES];
     int t, mv = VERTEX_PASS;
-    if (p->top) {
-        /* deterministic: the K likeliest codes, marginalized. The counterpart of a fresh rollout
-         * after an illegal move is the distribution's next move: up to POLICY_PAPER_RETRIES of them */
-        int K = (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
+    if (p->top || p->K > 1) {
+        /* the K likeliest codes, marginalized (deterministic), or K sampled futures, voted.
+         * The counterpart of a fresh rollout after an illegal move is the distribution's next
+         * move: up to POLICY_PAPER_RETRIES of them */
+        int K = !p->top || (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
         if (policy_distribution(p, &g->board, color, K, rng, probs)) return -1;
         for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {
             int a = argmax82(probs);

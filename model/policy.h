@@ -10,12 +10,13 @@
  * temperature, weighted equally.
  *
  * Two ways to choose from it:
- *   - paper mode (policy_paper_move; `videogo eval gobench`): with top codes, the argmax of
- *     the distribution over the policy's max_rollouts likeliest codes; an illegal move is
- *     followed by the distribution's next move, up to POLICY_PAPER_RETRIES times. Else one rollout
- *     sampled at the configured temperature (1 by default), the IDM's argmax; an illegal
- *     move (occupied, suicide, positional superko) is retried with a fresh rollout up to
- *     POLICY_PAPER_RETRIES times, and the last move is returned even when it is illegal.
+ *   - paper mode (policy_paper_move; `videogo eval gobench`): the argmax of the distribution
+ *     over the policy's max_rollouts (K) futures: with top codes the K likeliest codes, else
+ *     (video only, or sampling) K sampled futures voting; an illegal move is followed by the
+ *     distribution's next move, up to POLICY_PAPER_RETRIES times. With K = 1 and no top codes:
+ *     one rollout sampled at the configured temperature (1 by default), the IDM's argmax; an
+ *     illegal move (occupied, suicide, positional superko) is retried with a fresh rollout up
+ *     to POLICY_PAPER_RETRIES times, and the last move is returned even when it is illegal.
  *     No legality masking of the distribution: DESIGN.md section 6's raw figures.
  *   - play mode (player/learned.h, policy_player_new; GTP and matches): the argmax of the
  *     K-rollout average over the moves that are legal and do not fill the mover's own true

@@ -482,6 +482,25 @@ START_TEST(test_paper_mode)
     (void)illegal;
     game_free(&g);
     policy_free(p);
+    /* K = 4 sampled futures: the vote, i.e. the argmax of the same 4 futures' distribution
+     * (the same RNG draws), on an empty board where every point is legal */
+    p = load_mode(dir5, 4, false);
+    game_init(&g, 9, 7.0f);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        int mv, tries;
+        float probs[POLICY_MOVES];
+        rng_seed(&r, seed);
+        ck_assert_int_eq(policy_paper_move(p, &g, STONE_BLACK, &r, &mv, &tries), 0);
+        rng_seed(&r, seed);
+        ck_assert_int_eq(policy_distribution(p, &g.board, STONE_BLACK, 4, &r, probs), 0);
+        int a = 0;
+        for (int k = 1; k < POLICY_MOVES; k++)
+            if (probs[k] > probs[a]) a = k;
+        ck_assert_int_eq(tries, 1);
+        ck_assert_int_eq(mv, policy_index_to_point(a));
+    }
+    game_free(&g);
+    policy_free(p);
 }
 END_TEST
 
