@@ -176,17 +176,24 @@ START_TEST(test_seed_reproducible)
 }
 END_TEST
 
+/* The learned player on dir5's networks with one rollout as the prior of a search of
+ * `playouts` playouts. */
+static player_t *search_player(uint64_t seed, int playouts)
+{
+    policy_player_opts_t o;
+    policy_player_opts_default(&o);
+    o.rollouts = 1;
+    o.seed = seed;
+    o.search.playouts = playouts;
+    return policy_player_new(load(dir5, 1), &o);
+}
+
 /* --playouts: the search chooses the moves (legal, no own eye, games end), the same seed
  * gives the same game, and against the random player it wins both colours' games (the tiny
  * random networks as its prior cannot do that alone). */
 START_TEST(test_search_player)
 {
-    policy_player_opts_t o;
-    policy_player_opts_default(&o);
-    o.rollouts = 1;
-    o.seed = 5;
-    o.search.playouts = 300;
-    player_t *a = policy_player_new(load(dir5, 1), &o), *b = policy_player_new(load(dir5, 1), &o);
+    player_t *a = search_player(5, 300), *b = search_player(5, 300);
     int ma[400], mb[400], wins = 0;
     for (int colors = 1; colors <= 2; colors++) {
         player_t *r1 = player_random_new(21), *r2 = player_random_new(21);
@@ -603,19 +610,14 @@ static char *gtp_run(gtp_t *ctx, const char *cmd)
 }
 
 /* The clock through GTP: with 10 s of absolute time, 20 genmoves of a player whose fixed
- * effort is 16,000 playouts (about a second each, more under the sanitizers) fit in the 10 s; with Canadian byo-yomi of
- * 3 s per stone and no main time, a genmove uses most of its 3 s (the budget, 2.45 s) and
- * not more. */
+ * effort is 16,000 playouts (about a second each, more under the sanitizers) fit in the
+ * 10 s; with Canadian byo-yomi of 3 s per stone and no main time, a genmove uses most of its
+ * 3 s (the budget, 2.45 s) and not more. */
 START_TEST(test_gtp_clock)
 {
-    policy_player_opts_t o;
-    policy_player_opts_default(&o);
-    o.rollouts = 1;
-    o.seed = 3;
-    o.search.playouts = 16000;
     gtp_config_t cfg;
     gtp_config_default(&cfg);
-    gtp_t *ctx = gtp_new(&cfg, policy_player_new(load(dir5, 1), &o));
+    gtp_t *ctx = gtp_new(&cfg, search_player(3, 16000));
     free(gtp_run(ctx, "time_settings 10 0 0"));
     double t0 = time_wall();
     for (int i = 0; i < 20; i++) {
