@@ -15,7 +15,10 @@
  * windows/s (one core, the cpu presets), hence --games-percent.
  * Symmetry: every frame of game g is seen under symmetry splitmix64(g ^ AR_SYM_SALT) % 8, one
  * per game (so x_t and x_{t+1} share it): the 8 symmetries spread over games, not over
- * epochs (encoding all 8 would cost 8x the ~5 minutes of one pass).
+ * epochs (encoding all 8 would cost 8x the ~5 minutes of one pass). With --symmetries 1 (video
+ * only) each example is also drawn under a random symmetry by permuting its token grid,
+ * which equals encoding the transformed frame for a tokenizer with one exact code per
+ * intersection (checked on validation frames at start).
  * Examples: every frame with a next frame in its game (a game's last frame has no x_{t+1}).
  * The side to move comes from the shard's frame record (no move label is read). */
 #include <errno.h>
@@ -37,6 +40,7 @@
 #include "model/transformer.h"
 #include "render/dataset.h"
 #include "render/render.h"
+#include "render/sym.h"
 
 #define AR_CACHE_MAGIC "VGOARC02"
 #define AR_SYM_SALT 0x61722d73796dULL
@@ -165,6 +169,36 @@ static void cache_build(const dataset_t *ds, tokenizer_t *tok, ldm_t *ldm, int p
     render_ctx_free(ctx);
 }
 
+/* Share of the 7 non-trivial symmetries on which the token grid does not commute with the
+ * tokenizer: frames of c (val) re-rendered under sym_compose(game_sym, s) and encoded, against
+ * c's codes permuted by s; over n frames spread through the shard (s = 1 + j % 7). */
+static double check_token_symmetry(const dataset_t *ds, tokenizer_t *tok, const ar_cache_t *c, int size, int n)
+{
+    const int T = tok->T, px = tok->cfg.px;
+    if (n > tok->max_batch) n = tok->max_batch;
+    render_ctx_t *ctx = render_ctx_new(size, px);
+    if (!ctx) die("render_ctx_new(%d, %d) failed", size, px);
+    const size_t fb = (size_t)render_frame_bytes(px);
+    uint8_t *rgb = xmalloc((size_t)n * fb);
+    int *codes = xmalloc((size_t)n * T * sizeof(int));
+    uint64_t *fr = xmalloc((size_t)n * sizeof(uint64_t));
+    for (int j = 0; j < n; j++) {
+        fr[j] = (uint64_t)j * c->n_frames / (uint64_t)n;
+        int64_t g = dataset_game_of(ds, fr[j]);
+        if (g < 0) die("frame %llu has no game", (unsigned long long)fr[j]);
+        if (dataset_render_frame(ds, ctx, fr[j], sym_compose(game_sym((uint64_t)g), 1 + j % 7), rgb + j * fb, NULL))
+            die("frame %llu unreadable", (unsigned long long)fr[j]);
+    }
+    tokenizer_encode(tok, rgb, n, codes);
+    long bad = 0;
+    for (int j = 0; j < n; j++)
+        for (int k = 0; k < T; k++)
+            bad += codes[j * T + sym_point(k, size, 1 + j % 7)] != c->codes[fr[j] * T + k];
+    free(fr), free(codes), free(rgb);
+    render_ctx_free(ctx);
+    return (double)bad / ((double)n * T);
+}
+
 static void cache_get(const char *dir, const dataset_t *ds, const char *split, tokenizer_t *tok, ldm_t *ldm,
                       int pct, const char *sha, ar_cache_t *c)
 {
@@ -186,6 +220,7 @@ typedef struct {
     ar_cache_t img, ldm;
     uint64_t *idx;       /* frames that have a next frame */
     uint64_t n;
+    int sym_size;        /* > 0: each example under a random symmetry of its size x size token grid */
 } ar_data_t;
 
 static void data_index(ar_data_t *d, int pct)
@@ -202,15 +237,21 @@ static void data_index(ar_data_t *d, int pct)
     if (!d->n) die("no frame with a successor in the shard (--games-percent too low?)");
 }
 
-/* Sequence of example frame i into tokens[L]. */
-static void example(const ar_t *m, const ar_data_t *d, uint64_t i, int *tokens)
+/* Sequence of example frame i into tokens[L]; with d->sym_size, under a symmetry drawn from rng
+ * (the token grid permuted, which for a tokenizer with one exact code per intersection is
+ * the code of the transformed frame: check_token_symmetry). */
+static void example(const ar_t *m, const ar_data_t *d, uint64_t i, rng_t *rng, int *tokens)
 {
     const int T = m->cfg.img_tokens, H = m->cfg.horizon;
     int img[1024], nxt[1024], z[64];
     uint8_t stones[BOARD_POINTS];
     stone_t tm = STONE_BLACK;
     if (dataset_frame(d->ds, i, 0, stones, &tm)) die("frame %llu unreadable", (unsigned long long)i);
-    for (int k = 0; k < T; k++) img[k] = d->img.codes[i * T + k], nxt[k] = d->img.codes[(i + 1) * T + k];
+    const int s = d->sym_size ? (int)(rng_next(rng) % SYM_COUNT) : 0;
+    for (int k = 0; k < T; k++) {
+        const int q = s ? sym_point(k, d->sym_size, s) : k;
+        img[q] = d->img.codes[i * T + k], nxt[q] = d->img.codes[(i + 1) * T + k];
+    }
     for (int h = 0; h < H; h++) z[h] = d->ldm.codes[i * H + h];
     ar_seq_build(m, img, tm == STONE_WHITE, z, nxt, tokens);
 }
@@ -233,7 +274,7 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
     for (int k0 = 0; k0 < n; k0 += B) {
         int nb = n - k0 < B ? n - k0 : B;
         for (int j = 0; j < nb; j++)
-            example(m, val, val->idx[(uint64_t)(k0 + j) * val->n / (uint64_t)n], tokens + (size_t)j * L);
+            example(m, val, val->idx[(uint64_t)(k0 + j) * val->n / (uint64_t)n], NULL, tokens + (size_t)j * L);
         float loss = ar_forward(m, tokens, nb);
         long t = m->n_spec + m->n_img + m->n_ldm;
         s += (double)loss * t, nt += t;
@@ -258,6 +299,7 @@ static void ar_evaluate(ar_t *m, const ar_data_t *val, int n, int *tokens, ar_ev
 typedef struct {
     int prefix_batch;    /* sequences per step trained only through <act_end> (ar_set_len) */
     double ldm_weight;   /* m->ldm_weight */
+    int symmetries;      /* 1: every training example under a random one of the 8 symmetries */
 } ar_extra_t;
 
 static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
@@ -270,6 +312,7 @@ static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_st
     weights_writer_kv_u32(w, "train.games_percent", (uint32_t)games_pct);
     weights_writer_kv_u32(w, "train.prefix_batch", (uint32_t)x->prefix_batch);
     weights_writer_kv_f32(w, "train.ldm_weight", (float)x->ldm_weight);
+    weights_writer_kv_u32(w, "train.symmetries", (uint32_t)x->symmetries);
     params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
@@ -279,7 +322,7 @@ static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_st
 /* *games_pct: the checkpoint's unless given (the run's data must not change on resume). */
 static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_t *o, checkpoint_state_t *st,
                              double *elapsed_s, int *games_pct, int pct_given, ar_extra_t *x, int pb_given,
-                             int lw_given)
+                             int lw_given, int sym_given)
 {
     weights_t w;
     char err[WEIGHTS_ERR_LEN];
@@ -295,6 +338,8 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_
     float lw;
     if (!pb_given && !weights_get_u32(&w, "train.prefix_batch", &pb) && pb <= 65536) x->prefix_batch = (int)pb;
     if (!lw_given && !weights_get_f32(&w, "train.ldm_weight", &lw) && lw >= 0) x->ldm_weight = lw;
+    uint32_t sy;
+    if (!sym_given && !weights_get_u32(&w, "train.symmetries", &sy) && sy <= 1) x->symmetries = (int)sy;
     ar_t *m = ar_new(&cfg, be, o->batch > x->prefix_batch ? o->batch : x->prefix_batch, 0);
     memcpy(m->tokenizer_sha256, ts, 65);
     memcpy(m->ldm_sha256, ls, 65);
@@ -344,6 +389,10 @@ static void train_usage(FILE *f)
             "  --ldm-weight X      weight of the z codes' loss against a token of x_{t+1} (default 1)\n"
             "  --pos2d             a new run starts the image tokens' position rows from a 2-D code\n"
             "                      of (row, column) (ar_init_pos2d; the grid preset's 81 tokens)\n"
+            "  --symmetries 0|1    1: every training example under a random one of the board's 8\n"
+            "                      symmetries (the token grid permuted; needs --video-only and a\n"
+            "                      tokenizer with one exact code per intersection, checked at start);\n"
+            "                      kept by --resume unless given (default 0)\n"
             "  --local R           a new run's image positions also embed x_t's (2R+1)x(2R+1)\n"
             "                      neighbourhood of their cell (ar.local_embed; R 1..4; a square\n"
             "                      grid of tokens; default 0 = off)\n"
@@ -370,8 +419,9 @@ int cmd_train_ar(int argc, char **argv)
     const char *tok_path = "weights/tokenizer-9x9.gguf", *ldm_path = "weights/ldm-9x9.gguf", *cache_dir = "shards";
     char out_buf[256], ckpt_buf[256];
     int pos2d = 0, local = 0, local_mix = 0;
-    int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0;
-    ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0};
+    int eval_n = 1024, video_only = 0, games_pct = 100, pct_given = 0, enc_threads = 0, pb_given = 0, lw_given = 0,
+        sym_given = 0;
+    ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0, .symmetries = 0};
     const char *curve_idm = NULL, *curve_set = NULL;
     double curve_every = 15;
     int curve_n = 500;
@@ -386,6 +436,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--prefix-batch", TRAIN_OPT_INT, &x.prefix_batch, 0, 65536, &pb_given},
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
         {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
+        {"--symmetries", TRAIN_OPT_INT, &x.symmetries, 0, 1, &sym_given},
         {"--local", TRAIN_OPT_INT, &local, 0, 4, NULL},
         {"--local-mix", TRAIN_OPT_INT, &local_mix, 0, 1024, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
@@ -447,7 +498,7 @@ int cmd_train_ar(int argc, char **argv)
     if (!o.out) o.out = out_buf;
     if (!o.ckpt) o.ckpt = ckpt_buf;
     if (o.resume) {
-        m = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0, &games_pct, pct_given, &x, pb_given, lw_given);
+        m = load_checkpoint(o.ckpt, be, &o.sched, &st, &elapsed0, &games_pct, pct_given, &x, pb_given, lw_given, sym_given);
         if (strcmp(m->tokenizer_sha256, tok_sha) || strcmp(m->ldm_sha256, ldm_sha))
             die("%s was trained with other tokenizer/LDM files (SHA-256 %.12s/%.12s, now %.12s/%.12s)\n"
                 "hint: pass the same --tokenizer/--ldm (or --video-only), or start a new run",
@@ -486,6 +537,19 @@ int cmd_train_ar(int argc, char **argv)
         cache_get(cache_dir, val_ds, "val", NULL, ldm, 100, ldm_sha, &va.ldm);
         cache_get(cache_dir, train_ds, "train", NULL, ldm, games_pct, ldm_sha, &tr.ldm);
     }
+    if (x.symmetries) {
+        const int size = (int)dataset_info(val_ds)->board_size;
+        if (!video_only) die("--symmetries transforms the frames' tokens, not the LDM's codes: use it with --video-only");
+        if (tok->T != size * size)
+            die("--symmetries needs one token per intersection (the grid tokenizer): %s has %d tokens for %d points",
+                tok_path, tok->T, size * size);
+        double bad = check_token_symmetry(val_ds, tok, &va.img, size, 224);
+        fprintf(stderr, "symmetries: the tokenizer's codes of transformed frames differ from the permuted codes on "
+                        "%.3f%% of tokens (224 validation frames)\n", 100 * bad);
+        if (bad > 0.001) die("--symmetries: the token grid does not follow the frame's symmetries (%.2f%% of tokens "
+                             "differ); train without it", 100 * bad);
+        tr.sym_size = size;
+    }
     tokenizer_free(tok);
     ldm_free(ldm);
     be->set_threads(o.threads);
@@ -503,9 +567,9 @@ int cmd_train_ar(int argc, char **argv)
     int nj = snprintf(config_json, sizeof config_json,
                       "{\"preset\":\"%s\",\"layers\":%d,\"width\":%d,\"heads\":%d,\"hidden\":%d,\"horizon\":%d,"
                       "\"seq_len\":%d,\"batch\":%d,\"steps\":%ld,\"lr\":%g,\"warmup\":%d,\"seed\":%llu,"
-                      "\"threads\":%d,\"pos2d\":%s,\"local\":%d,\"local_mix\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
+                      "\"threads\":%d,\"pos2d\":%s,\"local\":%d,\"local_mix\":%d,\"games_percent\":%d,\"prefix_batch\":%d,\"ldm_weight\":%g,\"symmetries\":%d,\"resume\":%s,\"params\":%zu,\"tokenizer_sha256\":\"%s\",\"ldm_sha256\":\"%s\"}",
                       m->cfg.preset, m->cfg.layers, m->C, m->NH, m->F, m->cfg.horizon, L, batch, steps, lr_max, warmup,
-                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local, m->cfg.local_mix, games_pct, pbatch, x.ldm_weight, o.resume ? "true" : "false",
+                      (unsigned long long)st.shuffle_seed, o.threads, pos2d ? "true" : "false", m->cfg.local, m->cfg.local_mix, games_pct, pbatch, x.ldm_weight, x.symmetries, o.resume ? "true" : "false",
                       m->n_params, tok_sha, ldm_sha);
     if (nj < 0 || (size_t)nj >= sizeof config_json) die("config JSON too long");
     int64_t run_id;
@@ -530,7 +594,7 @@ int cmd_train_ar(int argc, char **argv)
     train_stop_on_signals();
     while ((long)st.step < steps && !stop) {
         for (int b = 0; b < batch; b++)
-            example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
+            example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], &st.rng, tokens + (size_t)b * L);
         float loss = ar_forward(m, tokens, batch);
         if (!isfinite(loss)) die("loss is %g at step %llu: lower --lr", (double)loss, (unsigned long long)st.step);
         const double step_img = m->loss_img, step_ldm = m->loss_ldm;
@@ -539,7 +603,7 @@ int cmd_train_ar(int argc, char **argv)
         ar_backward(m);
         if (pbatch) {
             for (int b = 0; b < pbatch; b++) {
-                example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], tokens + (size_t)b * L);
+                example(m, &tr, tr.idx[rng_next(&st.rng) % tr.n], &st.rng, tokens + (size_t)b * L);
                 if (b) memmove(tokens + (size_t)b * Lp, tokens + (size_t)b * L, (size_t)Lp * sizeof(int));
             }
             ar_set_len(m, Lp);
