@@ -97,8 +97,9 @@ static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *e
 
 static eval_chooser_t *make_learned(const eval_chooser_opts_t *o, char *err, int errlen)
 {
-    /* the top codes: K of them (--rollouts); sampled futures: one per try */
-    policy_t *pol = load_policy(o, o->sample ? 1 : o->rollouts > 0 ? o->rollouts : POLICY_DEFAULT_ROLLOUTS, err,
+    /* the likeliest futures: K of them (--rollouts, default 8); sampled futures: K voting
+     * when --rollouts is given, else one per try */
+    policy_t *pol = load_policy(o, o->rollouts > 0 ? o->rollouts : o->sample ? 1 : POLICY_DEFAULT_ROLLOUTS, err,
                                 errlen);
     if (!pol) return NULL;
     return eval_chooser_for_policy(pol, o->seed);
@@ -139,11 +140,12 @@ const eval_chooser_kind_t eval_chooser_kinds[] = {
      "legal by construction"},
     {"learned", make_learned, true,
      "the learned policy (model/policy.h paper mode) from --weights (the transformer file or a "
-     "weights folder): the IDM's softmax over 82 moves, averaged over the K likeliest LDM codes "
-     "(--rollouts, default 8) weighted by their probability, and its argmax (an illegal one is followed "
-     "by the next most likely move, up to 10 times); with --sample (or a "
-     "video-only transformer), one rollout at temperature 1 and up to 10 fresh rollouts after an "
-     "illegal move; no legality masking of the distribution"},
+     "weights folder): the IDM's softmax over 82 moves, averaged over the K likeliest futures "
+     "(--rollouts, default 8: the likeliest first LDM codes, or for a video-only transformer the "
+     "likeliest first changes of the next frame) weighted by their probability, and its argmax (an "
+     "illegal one is followed by the next most likely move, up to 10 times); with --sample, K sampled "
+     "futures voting when --rollouts K is given, else one rollout at temperature 1 and up to 10 fresh "
+     "rollouts after an illegal move; no legality masking of the distribution"},
     {"learned-play", make_learned_play, true,
      "the learned player as `videogo gtp` plays (--rollouts K averaged, legal non-eye moves only, "
      "pass rules); legal by construction"},

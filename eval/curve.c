@@ -24,6 +24,7 @@ int curve_eval(db_t *db, const curve_point_t *cp, gobench_result_t *res, char *e
         snprintf(err, (size_t)errlen, "%s", e);
         return -1;
     }
+    const int horizon = policy_horizon(pol); /* the futures the points are made with */
     gobench_set_t set;
     if (gobench_load(cp->set_path, &set, NULL, e, sizeof e)) {
         snprintf(err, (size_t)errlen, "%s", e);
@@ -45,9 +46,10 @@ int curve_eval(db_t *db, const curve_point_t *cp, gobench_result_t *res, char *e
         json_escape(cp->set_path, e_set, sizeof e_set);
         json_escape(cp->ar, e_w, sizeof e_w);
         snprintf(config, sizeof config,
-                 "{\"player\":\"learned\",\"set\":%s,\"limit\":%d,\"weights\":%s,\"rollouts\":%d,\"run_id\":%lld,"
-                 "\"step\":%ld,\"core_hours\":%.6f,\"legality_masking\":false}",
-                 e_set, cp->n, e_w, pc.max_rollouts, (long long)cp->run_id, cp->step, cp->core_hours);
+                 "{\"player\":\"learned\",\"set\":%s,\"limit\":%d,\"weights\":%s,\"rollouts\":%d,\"futures\":\"%s\","
+                 "\"run_id\":%lld,\"step\":%ld,\"core_hours\":%.6f,\"legality_masking\":false}",
+                 e_set, cp->n, e_w, pc.max_rollouts, horizon ? "likeliest first codes" : "likeliest first changes",
+                 (long long)cp->run_id, cp->step, cp->core_hours);
         db_eval_t ev = {.benchmark = "gobench", .set_path = cp->set_path, .set_sha256 = ssha, .player = "learned",
                         .label = label, .weights_path = cp->ar, .weights_sha256 = wsha, .config = config,
                         .n = (int)res->n, .n_skipped = set.n_bad, .n_pass = (int)res->n_pass, .legal = res->legal,

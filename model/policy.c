@@ -48,7 +48,8 @@ struct policy {
     uint8_t *window;         /* [K][Hi+1][fb] LDM windows (video-only transformer) */
     float *logits;           /* [K][82] */
     float *weight;           /* [K] each future's weight in the distribution */
-    bool top;                /* the K futures are the K likeliest z^1 (cfg.top_codes, H >= 1) */
+    bool top;                /* cfg.top_codes: the K futures are the K likeliest z^1 (H >= 1) or,
+                                video only, the K likeliest first changes of x_{t+1} */
     char describe[4 * POLICY_PATH_MAX + 256];
     policy_timing_t timing;
 };
@@ -441,12 +442,15 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
     if (p->ldm_net) p->window = xmalloc((size_t)p->K * (size_t)(p->Hi + 1) * p->fb);
     p->logits = xmalloc((size_t)p->K * POLICY_MOVES * sizeof(float));
     p->weight = xmalloc((size_t)p->K * sizeof(float));
-    p->top = cfg.top_codes && p->H > 0;
-    snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d, temperature %g",
+    p->top = cfg.top_codes;
+    char futures[64];
+    if (p->top) snprintf(futures, sizeof futures, "%s", p->H ? "the likeliest first codes" : "the likeliest first changes");
+    else snprintf(futures, sizeof futures, "sampled at temperature %g", (double)cfg.temperature);
+    snprintf(p->describe, sizeof p->describe, "tokenizer %s, transformer %s (%s), idm %s, K<=%d futures: %s",
              cfg.tokenizer_path, cfg.ar_path,
              p->H ? (p->ldm_net ? "video+LDM, the IDM reads the LDM codes of the imagined frame" : "video+LDM")
                   : "video only, LDM codes of the imagined frame",
-             cfg.idm_path, p->K, (double)cfg.temperature);
+             cfg.idm_path, p->K, futures);
     if (p->H) {
         size_t n = strlen(p->describe);
         snprintf(p->describe + n, sizeof p->describe - n, ", H=%d", p->H);
@@ -514,7 +518,9 @@ static int run_rollouts(policy_t *p, const board_t *b, stone_t color, int K, rng
     for (int k = 1; k < K; k++) memcpy(p->rgb_t + (size_t)k * p->fb, p->rgb_t, p->fb);
     tokenizer_encode(p->tok, p->rgb_t, 1, p->codes_t);
     double t1 = time_wall();
-    if (p->top) {
+    if (p->top && p->H == 0) {
+        ar_imagine_changes(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, p->weight, p->codes_next);
+    } else if (p->top) {
         if ((long)K > p->ar->ldm_codebook) return -1;
         ar_imagine_top(p->ar, p->codes_t, color == STONE_BLACK ? 0 : 1, K, p->ldm, p->weight, p->codes_next);
     } else {
@@ -612,7 +618,7 @@ int policy_paper_move(policy_t *p, const game_t *g, stone_t color, rng_t *rng, i
         /* the K likeliest codes, marginalized (deterministic), or K sampled futures, voted.
          * The counterpart of a fresh rollout after an illegal move is the distribution's next
          * move: up to POLICY_PAPER_RETRIES of them */
-        int K = !p->top || (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
+        int K = !p->top || p->H == 0 || (long)p->K < p->ar->ldm_codebook ? p->K : (int)p->ar->ldm_codebook;
         if (policy_distribution(p, &g->board, color, K, rng, probs)) return -1;
         for (t = 0; t <= POLICY_PAPER_RETRIES; t++) {
             int a = argmax82(probs);

@@ -944,6 +944,105 @@ void ar_imagine_top(ar_t *m, const int *img, int to_move, int B, int *ldm, float
     imagine(m, img, to_move, B, &greedy, NULL, ldm, prob, next_img);
 }
 
+/* The log-softmax of each image digit of one head row into ls (digit i's V values at
+ * m->call_off[1 + i] - m->call_off[1]), so that a code's log p is a sum of lookups. */
+static void img_digit_logsoftmax(const ar_t *m, const float *row, double *ls)
+{
+    for (int i = 0; i < m->cfg.n_img_levels; i++) {
+        const int c = 1 + i, v = m->call_v[c], o = m->call_off[c] - m->call_off[1];
+        const float *r = row + m->call_off[c];
+        double mx = r[0], z = 0;
+        for (int u = 1; u < v; u++) mx = r[u] > mx ? r[u] : mx;
+        for (int u = 0; u < v; u++) z += exp((double)r[u] - mx);
+        for (int u = 0; u < v; u++) ls[o + u] = (double)r[u] - mx - log(z);
+    }
+}
+
+/* log p of image code `code` from img_digit_logsoftmax's ls. */
+static double img_code_logprob(const ar_t *m, const double *ls, int code)
+{
+    double lp = 0;
+    for (int i = 0; i < m->cfg.n_img_levels; i++) {
+        const int v = m->call_v[1 + i];
+        lp += ls[m->call_off[1 + i] - m->call_off[1] + code % v];
+        code /= v;
+    }
+    return lp;
+}
+
+void ar_imagine_changes(ar_t *m, const int *img, int to_move, int B, float *prob, int *next_img)
+{
+    const int T = m->cfg.img_tokens, Di = m->cfg.n_img_levels, NO = m->NO, io = AR_N_SPECIAL;
+    if (m->cfg.horizon != 0) die("ar_imagine_changes: for a video-only transformer (this one has H %d)",
+                                 m->cfg.horizon);
+    if (B < 1 || B > AR_TOP_MAX) die("ar_imagine_changes: %d futures (1..%d)", B, AR_TOP_MAX);
+    const ar_sampler_t greedy = {.temperature = 0.0f, .top_k = 0, .top_p = 1.0f};
+    /* prompt <bos> <to move> <im_start> x_t <im_end> <im_start>, then x_t's codes again as
+     * x_{t+1}[0..T-2]: row i of `rows` is the distribution of x_{t+1}[i] after an unchanged
+     * prefix */
+    const int P = T + 5;
+    int *buf = m->host_tok;
+    int k = 0;
+    buf[k++] = AR_TOK_BOS;
+    buf[k++] = to_move ? AR_TOK_WHITE : AR_TOK_BLACK;
+    buf[k++] = AR_TOK_IM_START;
+    for (int i = 0; i < T; i++) buf[k++] = io + img[i];
+    buf[k++] = AR_TOK_IM_END;
+    buf[k++] = AR_TOK_IM_START;
+    float *rows = xmalloc((size_t)T * NO * sizeof(float));
+    const float *lg = ar_step(m, buf, 1, 0, P);
+    memcpy(rows, lg + (size_t)(P - 1) * NO, (size_t)NO * sizeof(float));
+    if (T > 1) {
+        for (int i = 0; i < T - 1; i++) buf[i] = io + img[i];
+        lg = ar_step(m, buf, 1, P, T - 1);
+        memcpy(rows + NO, lg, (size_t)(T - 1) * NO * sizeof(float));
+    }
+    /* the B likeliest events (first changed token i, its code c; i = T: no change), by
+     * log p = sum_{j<i} log p_j(x_t[j]) + log p_i(c) */
+    int ev_i[AR_TOP_MAX], ev_c[AR_TOP_MAX];
+    double ev_lp[AR_TOP_MAX];
+    int n = 0;
+    double prefix = 0;
+    double *ls = xmalloc((size_t)NO * sizeof(double));
+    for (int i = 0; i <= T; i++) {
+        if (i < T) img_digit_logsoftmax(m, rows + (size_t)i * NO, ls);
+        for (int c = 0; c < (i < T ? (int)m->img_codebook : 1); c++) {
+            if (i < T && c == img[i]) continue;
+            double lp = prefix + (i < T ? img_code_logprob(m, ls, c) : 0);
+            if (n == B && lp <= ev_lp[B - 1]) continue;
+            int j = n < B ? n++ : B - 1;
+            while (j > 0 && ev_lp[j - 1] < lp) ev_i[j] = ev_i[j - 1], ev_c[j] = ev_c[j - 1], ev_lp[j] = ev_lp[j - 1], j--;
+            ev_i[j] = i, ev_c[j] = c, ev_lp[j] = lp;
+        }
+        if (i < T) prefix += img_code_logprob(m, ls, img[i]);
+    }
+    free(ls);
+    for (int b = n; b < B; b++) ev_i[b] = T, ev_c[b] = 0, ev_lp[b] = -INFINITY; /* B > events: unchanged, weight 0 */
+    /* each future continued greedily after its event, in slot 0 of the cache; latest event
+     * first, so that the unchanged prefix a later future needs is still in the cache */
+    int order[AR_TOP_MAX];
+    for (int b = 0; b < B; b++) order[b] = b;
+    for (int a = 1; a < B; a++)
+        for (int b = a; b > 0 && ev_i[order[b]] > ev_i[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1], order[b - 1] = t;
+        }
+    for (int q = 0; q < B; q++) {
+        const int b = order[q], i0 = ev_i[b];
+        int *nx = next_img + (size_t)b * T;
+        prob[b] = (float)exp(ev_lp[b]);
+        for (int i = 0; i < i0 && i < T; i++) nx[i] = img[i];
+        if (i0 >= T) continue;
+        nx[i0] = ev_c[b];
+        for (int i = i0 + 1; i < T; i++) {
+            int tok = io + nx[i - 1];
+            lg = ar_step(m, &tok, 1, P + i - 1, 1);
+            nx[i] = sample_code(m, lg, 1, Di, &greedy, NULL);
+        }
+    }
+    free(rows);
+}
+
 /* weight != NULL: z^1 of future b is the b-th most likely code (its probability in weight[b]),
  * the rest follows s; else everything follows s. */
 static void imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t *s, rng_t *rng, int *ldm,

@@ -210,4 +210,12 @@ void ar_imagine(ar_t *m, const int *img, int to_move, int B, const ar_sampler_t 
  * marginalizes the move over them. B <= AR_TOP_MAX and <= the codebook; H >= 1. */
 void ar_imagine_top(ar_t *m, const int *img, int to_move, int B, int *ldm, float *prob, int *next_img);
 
+/* The video-only counterpart (H = 0), deterministic: one pass over x_{t+1} = x_t gives the
+ * probability of every "first change" (the first token i of x_{t+1} that differs from x_t,
+ * and its code c: p = prod_{j<i} p(x_t[j]) * p_i(c); or no change at all); future b takes the
+ * b-th likeliest (prob[b] gets it), then the greedy rest of x_{t+1}. Weighting the futures'
+ * IDM softmaxes by prob[b] marginalizes the move over its most likely ways to begin.
+ * B <= AR_TOP_MAX; more futures than events get the unchanged frame with probability 0. */
+void ar_imagine_changes(ar_t *m, const int *img, int to_move, int B, float *prob, int *next_img);
+
 #endif

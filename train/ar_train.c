@@ -300,6 +300,7 @@ typedef struct {
     int prefix_batch;    /* sequences per step trained only through <act_end> (ar_set_len) */
     double ldm_weight;   /* m->ldm_weight */
     int symmetries;      /* 1: every training example under a random one of the 8 symmetries */
+    double core_s;       /* core-seconds of training so far (threads x seconds, summed over resumes) */
 } ar_extra_t;
 
 static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_state_t *st, int argc, char **argv,
@@ -313,6 +314,7 @@ static void save_checkpoint(const ar_t *m, const char *path, const checkpoint_st
     weights_writer_kv_u32(w, "train.prefix_batch", (uint32_t)x->prefix_batch);
     weights_writer_kv_f32(w, "train.ldm_weight", (float)x->ldm_weight);
     weights_writer_kv_u32(w, "train.symmetries", (uint32_t)x->symmetries);
+    weights_writer_kv_f64(w, "train.core_s", x->core_s);
     params_checkpoint_save(w, m->be, m->params, m->n_tensors, m->n_params, m->param, m->m, m->v);
     char err[WEIGHTS_ERR_LEN];
     if (weights_writer_save(w, path, err, sizeof err)) die("%s", err);
@@ -340,6 +342,16 @@ static ar_t *load_checkpoint(const char *path, const backend_t *be, train_sched_
     if (!lw_given && !weights_get_f32(&w, "train.ldm_weight", &lw) && lw >= 0) x->ldm_weight = lw;
     uint32_t sy;
     if (!sym_given && !weights_get_u32(&w, "train.symmetries", &sy) && sy <= 1) x->symmetries = (int)sy;
+    if (x->core_s > 0) {
+        /* --core-hours: the checkpoint's training so far (given for one without the key) */
+    } else if (weights_get_f64(&w, "train.core_s", &x->core_s)) {
+        /* a checkpoint from before the key: its seconds times the --threads of its command (1) */
+        const char *cmd = NULL, *t;
+        long th = 1;
+        if (!weights_get_str(&w, "videogo.command", &cmd))
+            for (t = strstr(cmd, " --threads "); t; t = strstr(t + 1, " --threads ")) th = strtol(t + 11, NULL, 10);
+        x->core_s = *elapsed_s * (double)(th >= 1 && th <= 1024 ? th : 1);
+    }
     ar_t *m = ar_new(&cfg, be, o->batch > x->prefix_batch ? o->batch : x->prefix_batch, 0);
     memcpy(m->tokenizer_sha256, ts, 65);
     memcpy(m->ldm_sha256, ls, 65);
@@ -398,6 +410,9 @@ static void train_usage(FILE *f)
             "                      grid of tokens; default 0 = off)\n"
             "  --local-mix D       with --local: every block also reads that window of x_t's rows\n"
             "                      (projected to D) into each image position (ar.local_mix)\n"
+            "  --core-hours H      with --resume: the core-hours (seconds x threads) the checkpoint\n"
+            "                      trained, for a checkpoint from before they were recorded\n"
+            "                      (train.core_s; else its seconds x the --threads of its command)\n"
             "  --curve-idm FILE    learning curve: every --curve-every minutes of training (default 15)\n"
             "                      and at the end, the paper-mode figures of the current weights with\n"
             "                      this IDM (and --tokenizer, --ldm) on the first --curve-n positions\n"
@@ -423,7 +438,7 @@ int cmd_train_ar(int argc, char **argv)
         sym_given = 0;
     ar_extra_t x = {.prefix_batch = 0, .ldm_weight = 1.0, .symmetries = 0};
     const char *curve_idm = NULL, *curve_set = NULL;
-    double curve_every = 15;
+    double curve_every = 15, core_h = 0;
     int curve_n = 500;
     const train_opt_t opts[] = {
         {"--video-only", TRAIN_OPT_FLAG, &video_only, 0, 0, NULL},
@@ -437,6 +452,7 @@ int cmd_train_ar(int argc, char **argv)
         {"--ldm-weight", TRAIN_OPT_DOUBLE, &x.ldm_weight, 0, 0, &lw_given},
         {"--pos2d", TRAIN_OPT_FLAG, &pos2d, 0, 0, NULL},
         {"--symmetries", TRAIN_OPT_INT, &x.symmetries, 0, 1, &sym_given},
+        {"--core-hours", TRAIN_OPT_DOUBLE, &core_h, 0, 0, NULL},
         {"--local", TRAIN_OPT_INT, &local, 0, 4, NULL},
         {"--local-mix", TRAIN_OPT_INT, &local_mix, 0, 1024, NULL},
         {"--curve-idm", TRAIN_OPT_STR, &curve_idm, 0, 0, NULL},
@@ -446,6 +462,8 @@ int cmd_train_ar(int argc, char **argv)
     };
     int rc = train_parse_opts(argc, argv, &o, opts, (int)(sizeof opts / sizeof opts[0]), train_usage);
     if (rc >= 0) return rc;
+    if (!(core_h >= 0 && core_h < 1e6)) die("--core-hours %g outside 0..1e6", core_h);
+    x.core_s = o.resume ? core_h * 3600 : 0;
     const backend_t *be = backend_cpu();
     be->set_threads(enc_threads ? enc_threads : o.threads);
     int cmd_argc;
@@ -663,7 +681,8 @@ int cmd_train_ar(int argc, char **argv)
             ar_save(m, o.out, cmd_argc, cmd);
             curve_point_t cp = {.tokenizer = tok_path, .ar = o.out, .idm = curve_idm, .ldm = ldm_path,
                                 .set_path = curve_set, .n = curve_n, .run_id = db ? run_id : 0,
-                                .step = (long)st.step, .core_hours = trained * o.threads / 3600.0};
+                                .step = (long)st.step,
+                                .core_hours = (x.core_s + (trained - elapsed0) * o.threads) / 3600.0};
             gobench_result_t res;
             char cerr[1024];
             if (curve_eval(db, &cp, &res, cerr, sizeof cerr))
@@ -680,7 +699,9 @@ int cmd_train_ar(int argc, char **argv)
             trained = elapsed0 + now - t_start - curve_s;
         }
         if (now - t_ckpt >= o.ckpt_every || last) {
-            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, trained, &o.sched, games_pct, &x);
+            ar_extra_t xs = x;
+            xs.core_s = x.core_s + (trained - elapsed0) * o.threads;
+            save_checkpoint(m, o.ckpt, &st, cmd_argc, cmd, trained, &o.sched, games_pct, &xs);
             fprintf(stderr, "checkpoint %s (step %llu)\n", o.ckpt, (unsigned long long)st.step);
             t_ckpt = now;
         }

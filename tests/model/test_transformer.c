@@ -10,7 +10,11 @@
  *     the softmax; ar_imagine is deterministic given the RNG and greedy futures agree;
  *   - weights round trip: save + load gives bit-identical logits and keeps the SHA-256s;
  *   - prefixes (ar_set_len): the logits and z loss of sequences cut after <act_end> are the
- *     full forward's; the LDM weight scales exactly the z codes' share of the gradient.
+ *     full forward's; the LDM weight scales exactly the z codes' share of the gradient;
+ *   - first changes (ar_imagine_changes, video only): the probabilities of all the events add
+ *     up to 1, come sorted, and each is the full forward's probability of its future's first
+ *     tokens; each future continues greedily (its later tokens are the full forward's argmax),
+ *     with and without the local embedding.
  */
 #include <check.h>
 #include <math.h>
@@ -237,6 +241,94 @@ START_TEST(test_sampling)
 }
 END_TEST
 
+/* log softmax of x_{t+1}[j]'s single image digit (row = head row) at code c. */
+static double digit_logprob(const ar_t *m, const float *row, int c)
+{
+    const float *r = row + m->call_off[1];
+    const int V = m->call_v[1];
+    double mx = r[0], z = 0;
+    for (int v = 1; v < V; v++) mx = r[v] > mx ? r[v] : mx;
+    for (int v = 0; v < V; v++) z += exp((double)r[v] - mx);
+    return (double)r[c] - mx - log(z);
+}
+
+START_TEST(test_imagine_changes)
+{
+    for (int run = 0; run < 2; run++) { /* plain, local 3x3 window + mix */
+        ar_config_t c = tiny(0);
+        c.img_tokens = 9; /* a 3x3 grid of one 3-level digit: 9 * 2 changes + no change = 19 events */
+        c.n_img_levels = 1;
+        c.img_levels[0] = 3;
+        c.local = run;
+        c.local_mix = run ? 8 : 0;
+        ar_t *m = ar_new(&c, backend_cpu(), 4, 5);
+        const int T = 9, L = m->L, NO = m->NO, P = T + 5, NE = 19;
+        rng_t r;
+        rng_seed(&r, 3);
+        int tok[4 * 64], img[9], nxt[9];
+        for (int s = 0; s < 150; s++) {
+            /* x_{t+1}: x_t changed at w (1..4), every later token then w % 3: the continuation
+             * depends on where the first change is, so a future continued on another future's
+             * tokens would show */
+            for (int b = 0; b < 4; b++) {
+                for (int k = 0; k < T; k++) img[k] = (int)rng_below(&r, 3);
+                memcpy(nxt, img, sizeof img);
+                int w = 1 + (int)rng_below(&r, 4);
+                nxt[w] = (img[w] + 1) % 3;
+                for (int k = w + 1; k < T; k++) nxt[k] = w % 3;
+                ar_seq_build(m, img, b & 1, NULL, nxt, tok + b * L);
+            }
+            ar_forward(m, tok, 4);
+            ar_zero_grad(m);
+            ar_backward(m);
+            ar_adamw_step(m, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f, s + 1);
+        }
+        for (int pos = 0; pos < 8; pos++) { /* positions: x_t random */
+            int x[9];
+            for (int k = 0; k < T; k++) x[k] = (int)rng_below(&r, 3);
+            float prob[19], prob3[3];
+            int nx[19 * 9], nx3[3 * 9];
+            ar_imagine_changes(m, x, pos & 1, NE, prob, nx);
+            ar_imagine_changes(m, x, pos & 1, 3, prob3, nx3);
+            double sum = 0;
+            int seen[10] = {0};
+            for (int b = 0; b < NE; b++) {
+                sum += prob[b];
+                if (b) ck_assert_msg(prob[b] <= prob[b - 1], "future %d more likely than %d", b, b - 1);
+                int i = 0;
+                while (i < T && nx[b * T + i] == x[i]) i++;
+                seen[i]++;
+                /* the full forward on this future */
+                ar_seq_build(m, x, pos & 1, NULL, nx + b * T, tok);
+                ar_forward(m, tok, 1);
+                const float *lg = ar_logits(m);
+                double lp = 0;
+                for (int j = 0; j <= i && j < T; j++)
+                    lp += digit_logprob(m, lg + (size_t)(P + j - 1) * NO, nx[b * T + j]);
+                ck_assert_msg(fabs(exp(lp) - prob[b]) < 1e-4 * (1 + prob[b]), "future %d: p %g, full forward %g", b,
+                              (double)prob[b], exp(lp));
+                for (int j = i + 1; j < T; j++) {
+                    const float *row = lg + (size_t)(P + j - 1) * NO + m->call_off[1];
+                    int best = 0;
+                    for (int v = 1; v < 3; v++) best = row[v] > row[best] ? v : best;
+                    ck_assert_msg(nx[b * T + j] == best, "position %d future %d token %d: %d, greedy %d", pos, b, j,
+                                  nx[b * T + j], best);
+                }
+            }
+            if (!pos)
+                fprintf(stderr, "local %d: first changes: p %.3f .. %.3g, sum %.6f\n", run, (double)prob[0],
+                        (double)prob[NE - 1], sum);
+            ck_assert_msg(fabs(sum - 1) < 1e-4, "the events' probabilities add up to %g", sum);
+            for (int i = 0; i < T; i++) ck_assert_int_eq(seen[i], 2); /* each token: its two other codes */
+            ck_assert_int_eq(seen[T], 1);                                /* and the unchanged frame */
+            ck_assert(!memcmp(nx3, nx, sizeof nx3));
+            for (int b = 0; b < 3; b++) ck_assert(prob3[b] == prob[b]);
+        }
+        ar_free(m);
+    }
+}
+END_TEST
+
 START_TEST(test_weights_round_trip)
 {
     ar_config_t c = tiny(5);
@@ -372,6 +464,7 @@ int main(void)
     tcase_add_test(tc, test_gradient_finite_differences);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_sampling);
+    tcase_add_test(tc, test_imagine_changes);
     tcase_add_test(tc, test_weights_round_trip);
     tcase_add_test(tc, test_prefix_and_ldm_weight);
     tcase_add_test(tc, test_pos2d);
