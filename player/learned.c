@@ -182,7 +182,10 @@ static int genmove_now(player_t *self, const game_t *g, stone_t color, genmove_m
     bool opp_passed = g->n_moves > 0 && g->moves[g->n_moves - 1].point == VERTEX_PASS &&
                       g->moves[g->n_moves - 1].color == stone_other(color);
     if (opp_passed && (judge(j, g, color)->margin > 0 || j->settled)) {
-        if (mode == GENMOVE_CLEANUP && j->opp_dead) *point = cleanup_move(c, g, color, j->status, aux);
+        /* a referee counts the board as it stands after two passes (Tromp-Taylor): the dead
+         * opponent stones are captured first, in every mode (under area scoring that costs
+         * nothing) */
+        if (j->opp_dead) *point = cleanup_move(c, g, color, j->status, aux);
         return 0;
     }
     if (mode == GENMOVE_CLEANUP && judge(j, g, color)->opp_dead) {

@@ -6,7 +6,8 @@
  *   - over whole games the player never returns an illegal move nor fills its own true eye,
  *     for both colours, and the games end;
  *   - kgs-genmove_cleanup captures dead stones before passing; the player passes when the
- *     opponent passed and it wins, and does not when it is behind with points left;
+ *     opponent passed and it wins, once the dead stones in its area are captured (a
+ *     Tromp-Taylor referee counts them), and does not when it is behind with points left;
  *   - reg_genmove is the same whatever the player's seed, genmove reproducible from the seed;
  *   - analyze: sorted, legal, sum <= 1, the same numbers as the imagined rollouts;
  *   - paper mode returns the IDM's argmax of a rollout, retrying illegal moves;
@@ -304,6 +305,26 @@ START_TEST(test_pass_rules)
     int p;
     ck_assert_int_eq(pl->genmove(pl, &g, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
     ck_assert_int_eq(p, VERTEX_PASS);
+    game_free(&g);
+
+    /* the same with a dead white stone on B5 inside Black's area: a referee counting the board
+     * as it stands (Tromp-Taylor) would give it to White, so Black captures it before passing,
+     * also in a normal genmove */
+    static const char *const ahead_dead[9] = {
+        ".....XO..", ".....XO..", ".....XO..", ".....XO..", ".O...XO..",
+        ".....XO..", ".....XO..", ".....XO..", ".....XO..",
+    };
+    setup(&g, ahead_dead);
+    int moves = 0;
+    for (;;) {
+        ck_assert_int_eq(game_play(&g, STONE_WHITE, VERTEX_PASS), MOVE_OK);
+        ck_assert_int_eq(pl->genmove(pl, &g, STONE_BLACK, GENMOVE_NORMAL, &p), 0);
+        if (p == VERTEX_PASS) break;
+        ck_assert_msg(++moves <= 12, "no pass after 12 moves");
+        ck_assert_int_eq(game_play(&g, STONE_BLACK, p), MOVE_OK);
+    }
+    ck_assert_msg(g.board.stones[4 * 9 + 1] == STONE_EMPTY, "passed with the dead white stone on B5 (%d moves)", moves);
+    ck_assert_int_gt(moves, 0);
     game_free(&g);
 
     /* White far ahead, a neutral column between: Black, behind, must not pass after White's pass */
