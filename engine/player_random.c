@@ -105,6 +105,7 @@ static int random_analyze(player_t *self, const game_t *g, stone_t color, player
         out[i].prior = 1.0f / (float)n;
         out[i].winrate = 0.5f;
         out[i].visits = 0;
+        out[i].pv_len = 0;
     }
     return k < 0 ? 0 : k;
 }

@@ -12,6 +12,8 @@
 #include "engine/util.h"
 
 #define MAX_DEPTH (3 * BOARD_POINTS)
+#define SEARCH_PV_MIN_VISITS 2 /* a reply joins a principal variation from this many visits (a
+                                  node's first visit goes to its first candidate) */
 
 typedef struct {
     int point;
@@ -42,6 +44,7 @@ void search_opts_default(search_opts_t *o)
     o->patterns = true;
     o->max_seconds = 0;
     o->seed = 1;
+    o->hooks = NULL;
 }
 
 static int tree_node(tree_t *t, int n_moves)
@@ -129,6 +132,34 @@ static int cmp_child(const void *a, const void *b)
     return (x->point > y->point) - (x->point < y->point);
 }
 
+/* The root's children (with their principal variations) into out. */
+static void fill_result(const tree_t *t, int root, int sims, search_result_t *out)
+{
+    const node_t *rt = &t->nodes[root];
+    for (int i = 0; i < rt->n_edges; i++) {
+        const edge_t *e = &t->edges[rt->edge0 + i];
+        search_child_t *ch = &out->children[i];
+        *ch = (search_child_t){e->point, e->n, e->n ? e->w / (float)e->n : 0.5f, e->prior, 1, {e->point}};
+        for (int node = e->child; node >= 0 && ch->pv_len < SEARCH_PV_MAX;) {
+            const node_t *nd = &t->nodes[node];
+            const edge_t *best = NULL;
+            for (int k = 0; k < nd->n_edges; k++) {
+                const edge_t *f = &t->edges[nd->edge0 + k];
+                if (f->n >= SEARCH_PV_MIN_VISITS && (!best || f->n > best->n)) best = f;
+            }
+            if (!best) break;
+            ch->pv[ch->pv_len++] = best->point;
+            node = best->child;
+        }
+    }
+    out->n_children = rt->n_edges;
+    qsort(out->children, (size_t)out->n_children, sizeof out->children[0], cmp_child);
+    out->best = out->n_children ? out->children[0].point : VERTEX_PASS;
+    out->winrate = out->n_children ? out->children[0].winrate : 0.5f;
+    out->playouts = sims;
+    out->nodes = t->n_nodes;
+}
+
 int search_run(const game_t *g, stone_t color, const float *prior, const search_opts_t *o, search_result_t *out)
 {
     const board_t *b = &g->board;
@@ -160,10 +191,23 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
     int max_moves = 3 * np + 20, expand_after = o->expand_after < 1 ? 1 : o->expand_after;
     int path_node[MAX_DEPTH], path_edge[MAX_DEPTH];
     playout_t po;
-    int sims = o->playouts < 1 ? 1 : o->playouts;
-    const double t0 = o->max_seconds > 0 ? time_wall() : 0;
-    for (int s = 0; s < sims; s++) {
-        if (o->max_seconds > 0 && s > 0 && s % 16 == 0 && time_wall() - t0 >= o->max_seconds) break;
+    int sims = o->playouts < 1 ? 1 : o->playouts, s;
+    const search_hooks_t *hk = o->hooks;
+    const double t0 = o->max_seconds > 0 || hk ? time_wall() : 0;
+    double t_progress = t0;
+    for (s = 0; s < sims; s++) {
+        if (s > 0 && s % 16 == 0) {
+            if (o->max_seconds > 0 && time_wall() - t0 >= o->max_seconds) break;
+            if (hk && hk->stop && hk->stop(hk->arg)) {
+                out->stopped = true;
+                break;
+            }
+            if (hk && hk->progress && time_wall() - t_progress >= hk->progress_s) {
+                fill_result(&t, root, s, out);
+                hk->progress(hk->arg, out);
+                t_progress = time_wall();
+            }
+        }
         playout_start(&po, b, -1, atari0, n_atari0);
         po.escape = o->escape;
         po.patterns = o->patterns;
@@ -207,17 +251,7 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
         }
     }
 
-    const node_t *rt = &t.nodes[root];
-    for (int i = 0; i < rt->n_edges; i++) {
-        const edge_t *e = &t.edges[rt->edge0 + i];
-        out->children[i] = (search_child_t){e->point, e->n, e->n ? e->w / (float)e->n : 0.5f, e->prior};
-    }
-    out->n_children = rt->n_edges;
-    qsort(out->children, (size_t)out->n_children, sizeof out->children[0], cmp_child);
-    out->best = out->children[0].point;
-    out->winrate = out->children[0].winrate;
-    out->playouts = sims;
-    out->nodes = t.n_nodes;
+    fill_result(&t, root, s, out);
     free(t.nodes);
     free(t.edges);
     return 0;

@@ -42,6 +42,19 @@
 #include "engine/game.h"
 
 #define SEARCH_FPU 1.0f   /* value of a child with no visit and no AMAF figure: try it first */
+#define SEARCH_PV_MAX 10  /* moves of a principal variation at most */
+
+typedef struct search_result search_result_t;
+
+/* Optional hooks of a running search (a GUI watching it, a controller stopping it). */
+typedef struct {
+    bool (*stop)(void *arg);      /* polled every 16 playouts: true ends the search (the result is
+                                     what it has so far; at least 16 playouts run) */
+    void (*progress)(void *arg, const search_result_t *sofar); /* about every progress_s seconds
+                                     (checked every 16 playouts), with the figures so far */
+    double progress_s;
+    void *arg;
+} search_hooks_t;
 
 typedef struct {
     int playouts;         /* simulations per search (>= 1) */
@@ -53,10 +66,11 @@ typedef struct {
     double max_seconds;   /* > 0: also stop once this many wall seconds have passed (checked
                              every 16 playouts, so at least 16 run); 0: playouts only */
     uint64_t seed;
+    const search_hooks_t *hooks; /* NULL: none */
 } search_opts_t;
 
 /* Defaults (measured in docs: search.c's header): 4000 playouts, prior_c 1, rave_k 1000,
- * expand_after 2, escape and patterns on, no time limit, seed 1. */
+ * expand_after 2, escape and patterns on, no time limit, seed 1, no hooks. */
 void search_opts_default(search_opts_t *o);
 
 typedef struct {
@@ -64,16 +78,19 @@ typedef struct {
     int visits;       /* simulations through it */
     float winrate;    /* for the mover, 0..1 (0.5 without a visit) */
     float prior;      /* the prior it had (renormalised) */
+    int pv_len;       /* principal variation: the move, then the most visited reply in the tree, */
+    int pv[SEARCH_PV_MAX]; /* and so on while it has 2 visits or more (1..SEARCH_PV_MAX moves) */
 } search_child_t;
 
-typedef struct {
+struct search_result {
     int best;              /* most visited candidate (ties: higher win rate, then prior), or VERTEX_PASS when there is none */
     float winrate;         /* its win rate for the mover */
     int playouts;          /* simulations run */
     int nodes;             /* tree nodes at the end */
+    bool stopped;          /* hooks->stop ended it early */
     int n_children;
     search_child_t children[BOARD_POINTS];  /* every root candidate, most visited first */
-} search_result_t;
+};
 
 /* Searches the position of g for `color` to move. prior (may be NULL: uniform) has one
  * entry per point of the board (row-major, as board.h); entries of non-candidates are

@@ -54,6 +54,7 @@ typedef struct {
 static int reader_getc(reader_t *r)
 {
     if (r->f) return getc(r->f);
+    if (r->pos < r->len) return r->buf[r->pos++]; /* bytes read before the end was seen */
     if (r->fd < 0 || r->eof) return EOF;
     while (r->pos == r->len) {
         ssize_t n = read(r->fd, r->buf, sizeof r->buf);
@@ -87,6 +88,36 @@ static bool reader_wait(reader_t *r, double seconds)
         if (n == 0) return false;
         if (errno != EINTR) return true;
     }
+}
+
+/* True when a `# interrupt` line (GoGui) is waiting in the input, or the input has ended.
+ * Reads what is available without blocking (fd mode) and leaves it in the buffer, so the
+ * lines are then processed as usual (the comment line is ignored there). */
+static bool reader_interrupt_waiting(reader_t *r)
+{
+    if (!r || r->f || r->fd < 0) return false;
+    if (r->eof) return true;
+    struct pollfd pf = {.fd = r->fd, .events = POLLIN};
+    if (poll(&pf, 1, 0) > 0) {
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        }
+        if (r->len < sizeof r->buf) {
+            ssize_t n = read(r->fd, r->buf + r->len, sizeof r->buf - r->len);
+            if (n == 0) r->eof = true;
+            if (n > 0) r->len += (size_t)n;
+        }
+    }
+    for (size_t i = r->pos; i < r->len; i++) {
+        if (i > r->pos && r->buf[i - 1] != '\n') continue;
+        static const char want[] = "# interrupt";
+        size_t k = 0;
+        while (k < sizeof want - 1 && i + k < r->len && r->buf[i + k] == (unsigned char)want[k]) k++;
+        if (k == sizeof want - 1) return true;
+    }
+    return r->eof && r->pos == r->len;
 }
 
 /* ---- growable text buffer (reply text, analysis lines) ---- */
@@ -415,8 +446,9 @@ static reply_t cmd_quit(gtp_t *ctx, int argc, char **argv)
     return REPLY_QUIT;
 }
 
-/* Function:  Accept an interrupt request (GoGui): our commands are short enough that
- *            there is nothing to interrupt, and analysis stops on any input anyway.
+/* Function:  Declares that the engine accepts GoGui's interrupt: a `# interrupt` line sent
+ *            while a genmove searches ends the search with the best move so far (the
+ *            player's set_interrupt); analysis stops on any input anyway.
  * Arguments: none
  * Fails:     never
  * Returns:   nothing
@@ -740,6 +772,12 @@ static reply_t cmd_gogui_play_sequence(gtp_t *ctx, int argc, char **argv)
  * Fails:     invalid color
  * Returns:   a vertex, "pass" or "resign" (a resignation is not played)
  */
+static bool interrupt_waiting(void *arg)
+{
+    gtp_t *ctx = arg;
+    return reader_interrupt_waiting(ctx->reader);
+}
+
 static reply_t genmove_common(gtp_t *ctx, int argc, char **argv, genmove_mode_t mode)
 {
     stone_t c;
@@ -753,8 +791,12 @@ static reply_t genmove_common(gtp_t *ctx, int argc, char **argv, genmove_mode_t 
         ctx->player->set_budget(ctx->player, mode == GENMOVE_REGRESS ? -1
                                              : clock_budget(&ctx->time, c, empty, ctx->cfg.time_per_move));
     double t0 = time_wall();
-    if (ctx->player->genmove(ctx->player, &ctx->game, c, mode, &p) != 0)
-        return fail(ctx, "cannot generate move");
+    const player_watch_t iw = {.stop = interrupt_waiting, .arg = ctx};
+    bool watch = ctx->player->set_interrupt && ctx->reader && mode != GENMOVE_REGRESS;
+    if (watch) ctx->player->set_interrupt(ctx->player, &iw);
+    int rc = ctx->player->genmove(ctx->player, &ctx->game, c, mode, &p);
+    if (watch) ctx->player->set_interrupt(ctx->player, NULL);
+    if (rc != 0) return fail(ctx, "cannot generate move");
     if (mode != GENMOVE_REGRESS) clock_charge(&ctx->time, c, time_wall() - t0);
     if (mode != GENMOVE_REGRESS) p = play_generated(ctx, c, p);
     return ok(ctx, "%s", vertex_format(p, ctx->game.board.size, v));
@@ -975,6 +1017,7 @@ static reply_t cmd_final_status_list(gtp_t *ctx, int argc, char **argv)
 /* The player's candidates (the analysis commands exist only when it has analyze). */
 static int analyze_candidates(gtp_t *ctx, stone_t color, player_candidate_t *out, int max)
 {
+    memset(out, 0, (size_t)max * sizeof *out); /* fields a player leaves alone: 0 (no pv) */
     int n = ctx->player->analyze(ctx->player, &ctx->game, color, out, max);
     return n < 0 ? 0 : n > max ? max : n;
 }
@@ -1082,6 +1125,10 @@ static void format_info(strbuf_t *b, const analyze_args_t *a, const player_candi
         else
             sb_printf(b, "info move %s visits %ld winrate %ld prior %ld lcb %ld order %d pv %s", v, visits,
                       lround(wr * 10000), lround(prior * 10000), lround(wr * 10000), order, v);
+        for (int k = 1; k < c[i].pv_len && k < PLAYER_PV_MAX; k++) {
+            char w[16];
+            sb_printf(b, " %s", vertex_format(c[i].pv[k], size, w));
+        }
         order++;
     }
     if (order) sb_puts(b, "\n");
@@ -1099,6 +1146,31 @@ static void write_stream_head(gtp_t *ctx)
     char head[16] = "=\n";
     if (ctx->id >= 0) snprintf(head, sizeof head, "=%d\n", ctx->id);
     write_text(ctx, head);
+}
+
+typedef struct {
+    gtp_t *ctx;
+    const analyze_args_t *a;
+    strbuf_t *line;     /* the last info line (repeated once the search has stopped growing) */
+    bool written;
+} analysis_watch_t;
+
+static bool input_waiting(void *arg)
+{
+    const analysis_watch_t *aw = arg;
+    return aw->ctx->write_error || reader_wait(aw->ctx->reader, 0);
+}
+
+/* The player's figures so far: formatted into aw->line, written when an interval is set. */
+static void analysis_emit(void *arg, const player_candidate_t *cand, int n)
+{
+    analysis_watch_t *aw = arg;
+    sb_reset(aw->line);
+    format_info(aw->line, aw->a, cand, n, aw->ctx->game.board.size);
+    if (aw->a->interval_cs > 0 && aw->line->len) {
+        write_text(aw->ctx, aw->line->s);
+        aw->written = true;
+    }
 }
 
 /* The analysis commands. Streaming form: `=[id]`, an info line at once and then every
@@ -1124,6 +1196,20 @@ static reply_t analysis_common(gtp_t *ctx, int argc, char **argv, bool kata, boo
     }
     if (genmove && ctx->player->genmove(ctx->player, &ctx->game, a->color, GENMOVE_NORMAL, &p) != 0) {
         r = fail(ctx, "cannot generate move");
+        goto done;
+    }
+    if (!genmove && ctx->player->analyze_watch) {
+        /* `=` at once, then the figures of a search that keeps growing, until input */
+        write_stream_head(ctx);
+        analysis_watch_t aw = {.ctx = ctx, .a = a, .line = &line};
+        const player_watch_t w = {.stop = input_waiting, .emit = analysis_emit,
+                                  .interval_s = a->interval_cs > 0 ? a->interval_cs / 100.0 : 1e9, .arg = &aw};
+        if (ctx->player->analyze_watch(ctx->player, &ctx->game, a->color, &w) == 0 && a->interval_cs <= 0 &&
+            line.s && !aw.written)
+            write_text(ctx, line.s); /* interval 0: the final figures once */
+        while (!ctx->write_error && !reader_wait(ctx->reader, a->interval_cs > 0 ? a->interval_cs / 100.0 : -1))
+            if (line.s && line.len) write_text(ctx, line.s);
+        write_text(ctx, "\n");
         goto done;
     }
     int n = analyze_candidates(ctx, a->color, cand, BOARD_POINTS + 1);

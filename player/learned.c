@@ -33,6 +33,7 @@ typedef struct {
     bool search_valid;
     uint64_t search_key;
     search_result_t search;
+    const player_watch_t *interrupt; /* polled by genmove's search (set_interrupt); NULL: none */
     double budget;       /* seconds for the genmove in progress (set_budget); < 0: none */
     double t_genmove;    /* when it started */
 } learned_ctx_t;
@@ -95,6 +96,12 @@ static const search_result_t *learned_search(learned_ctx_t *c, const game_t *g, 
     if (c->search_valid && c->search_key == key) return &c->search;
     search_opts_t so = c->o.search;
     so.seed = key;
+    search_hooks_t hk = {0};
+    if (c->interrupt && c->interrupt->stop) {
+        hk.stop = c->interrupt->stop;
+        hk.arg = c->interrupt->arg;
+        so.hooks = &hk;
+    }
     if (c->budget >= 0) { /* the clock's: whatever the networks left of it */
         double left = c->budget - (time_wall() - c->t_genmove);
         so.max_seconds = left > 0.001 ? left : 0.001;
@@ -254,6 +261,21 @@ static int cmp_scored(const void *a, const void *b)
     return (x->point > y->point) - (x->point < y->point);
 }
 
+/* The visited root children of sr, most visited first, as candidates with the networks'
+ * prior (probs) and their principal variations; returns the count (<= max). */
+static int search_candidates(const search_result_t *sr, const float *probs, player_candidate_t *out, int max)
+{
+    int k = 0;
+    while (k < sr->n_children && k < max && sr->children[k].visits > 0) k++;
+    for (int i = 0; i < k; i++) {
+        const search_child_t *ch = &sr->children[i];
+        out[i] = (player_candidate_t){ch->point, probs[ch->point], ch->winrate, ch->visits, 0, {0}};
+        out[i].pv_len = ch->pv_len < PLAYER_PV_MAX ? ch->pv_len : PLAYER_PV_MAX;
+        memcpy(out[i].pv, ch->pv, (size_t)out[i].pv_len * sizeof(int));
+    }
+    return k;
+}
+
 static int learned_analyze(player_t *self, const game_t *g, stone_t color, player_candidate_t *out, int max)
 {
     learned_ctx_t *c = self->ctx;
@@ -273,11 +295,7 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
         if (c->o.search.playouts > 0) {
             /* the search's root children, most visited first, with their win rates */
             const search_result_t *sr = learned_search(c, g, color, c->o.seed, probs);
-            int k = 0;
-            while (k < sr->n_children && k < max && sr->children[k].visits > 0) k++;
-            for (int i = 0; i < k; i++)
-                out[i] = (player_candidate_t){sr->children[i].point, probs[sr->children[i].point],
-                                              sr->children[i].winrate, sr->children[i].visits};
+            int k = search_candidates(sr, probs, out, max);
             if (k > 0) return k;
         }
         for (int p = 0; p < np; p++)
@@ -291,8 +309,68 @@ static int learned_analyze(player_t *self, const game_t *g, stone_t color, playe
         out[i].prior = s[i].prior;
         out[i].winrate = 0.5f;
         out[i].visits = 0;
+        out[i].pv_len = 0;
     }
     return k;
+}
+
+typedef struct {
+    const player_watch_t *w;
+    const float *probs;
+    player_candidate_t cand[BOARD_POINTS + 1];
+} watch_ctx_t;
+
+static void watch_progress(void *arg, const search_result_t *sofar)
+{
+    watch_ctx_t *x = arg;
+    int n = search_candidates(sofar, x->probs, x->cand, BOARD_POINTS + 1);
+    if (n > 0) x->w->emit(x->w->arg, x->cand, n);
+}
+
+static bool watch_stop(void *arg)
+{
+    const watch_ctx_t *x = arg;
+    return x->w->stop && x->w->stop(x->w->arg);
+}
+
+/* A search of up to LEARNED_WATCH_PLAYOUTS (at least the player's playouts) that emits its
+ * root children as it grows; without a search (or on another board size) analyze's answer
+ * once. Not cached: genmove stays a function of the seed, whatever analysis ran before. */
+static int learned_analyze_watch(player_t *self, const game_t *g, stone_t color, const player_watch_t *w)
+{
+    learned_ctx_t *c = self->ctx;
+    watch_ctx_t *x = xcalloc(1, sizeof *x);
+    x->w = w;
+    float probs[POLICY_MOVES];
+    if (c->o.search.playouts <= 0 || g->board.size != policy_board_size(c->pol) || !w->emit) {
+        int n = learned_analyze(self, g, color, x->cand, BOARD_POINTS + 1);
+        if (n > 0 && w->emit) w->emit(w->arg, x->cand, n);
+        free(x);
+        return 0;
+    }
+    if (move_probs(c, g, color, c->o.seed, probs)) {
+        free(x);
+        return -1;
+    }
+    x->probs = probs;
+    search_opts_t so = c->o.search;
+    so.seed = position_seed(c->o.seed, g, color) ^ 0x73656172636800ULL;
+    if (so.playouts < LEARNED_WATCH_PLAYOUTS) so.playouts = LEARNED_WATCH_PLAYOUTS;
+    search_hooks_t hk = {.stop = watch_stop, .progress = watch_progress,
+                         .progress_s = w->interval_s > 0 ? w->interval_s : 0.1, .arg = x};
+    so.hooks = &hk;
+    search_result_t *sr = xmalloc(sizeof *sr);
+    search_run(g, color, c->o.uniform_prior ? NULL : probs, &so, sr);
+    watch_progress(x, sr);
+    free(sr);
+    free(x);
+    return 0;
+}
+
+static void learned_set_interrupt(player_t *self, const player_watch_t *w)
+{
+    learned_ctx_t *c = self->ctx;
+    c->interrupt = w;
 }
 
 static void learned_seed(player_t *self, uint64_t seed)
@@ -331,6 +409,8 @@ player_t *policy_player_new(policy_t *pol, const policy_player_opts_t *o)
     pl->analyze = learned_analyze;
     pl->seed = learned_seed;
     pl->set_budget = learned_set_budget;
+    pl->analyze_watch = learned_analyze_watch;
+    pl->set_interrupt = learned_set_interrupt;
     pl->free = learned_free;
     pl->ctx = c;
     return pl;

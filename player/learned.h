@@ -17,6 +17,8 @@
 #include "player/learned.h"
 
 #define POLICY_TIMED_PLAYOUTS_MAX 400000 /* a search under a time budget stops here at the latest */
+#define LEARNED_WATCH_PLAYOUTS 100000 /* a watched analysis searches this far at most (the tree:
+                                         about 50 MB), then its figures stand */
 #define POLICY_GTP_PLAYOUTS 16000 /* `videogo gtp`'s search playouts per move (weights/README.md:
                                      p50 1.1 s a move on the 2-core VM) */
 

@@ -372,6 +372,77 @@ START_TEST(test_search_accounting)
 }
 END_TEST
 
+/* Hooks: progress reports growing visits; stop ends the search early (stopped, fewer
+ * playouts, visits adding up to them); principal variations start with their move and are
+ * legal sequences from the position. */
+typedef struct {
+    int calls, polls, stop_at;
+    long last_sum;
+    bool growing;
+} hook_log_t;
+
+static bool hook_stop(void *arg)
+{
+    hook_log_t *h = arg;
+    return ++h->polls >= h->stop_at;
+}
+
+static void hook_progress(void *arg, const search_result_t *r)
+{
+    hook_log_t *h = arg;
+    long sum = 0;
+    for (int i = 0; i < r->n_children; i++) sum += r->children[i].visits;
+    if (sum < h->last_sum || sum != r->playouts) h->growing = false;
+    h->last_sum = sum;
+    h->calls++;
+}
+
+START_TEST(test_search_hooks)
+{
+    game_t g;
+    memset(&g, 0, sizeof g);
+    game_init(&g, 9, 7.0f);
+    int seq[] = {40, 30, 50, 31, 22, 58};
+    for (int i = 0; i < 6; i++) ck_assert_int_eq(game_play(&g, i % 2 ? STONE_WHITE : STONE_BLACK, seq[i]), MOVE_OK);
+    hook_log_t h = {.stop_at = 200, .growing = true};
+    search_hooks_t hk = {.stop = hook_stop, .progress = hook_progress, .progress_s = 0, .arg = &h};
+    search_opts_t o;
+    search_opts_default(&o);
+    o.playouts = 100000;
+    o.seed = 3;
+    o.hooks = &hk;
+    search_result_t r;
+    ck_assert_int_eq(search_run(&g, STONE_BLACK, NULL, &o, &r), 0);
+    ck_assert(r.stopped);
+    ck_assert_int_eq(r.playouts, 200 * 16); /* polled every 16 playouts */
+    ck_assert_int_ge(h.calls, 100);
+    ck_assert(h.growing);
+    long sum = 0;
+    int long_pv = 0;
+    for (int i = 0; i < r.n_children; i++) {
+        const search_child_t *ch = &r.children[i];
+        sum += ch->visits;
+        ck_assert_int_ge(ch->pv_len, 1);
+        ck_assert_int_le(ch->pv_len, SEARCH_PV_MAX);
+        ck_assert_int_eq(ch->pv[0], ch->point);
+        long_pv += ch->pv_len >= 3;
+        stone_t s = STONE_BLACK;
+        for (int k = 0; k < ch->pv_len; k++, s = stone_other(s))
+            ck_assert_msg(game_play(&g, s, ch->pv[k]) == MOVE_OK, "pv of %d: move %d illegal", ch->point, k);
+        for (int k = 0; k < ch->pv_len; k++) ck_assert_int_eq(game_undo(&g), 0);
+    }
+    ck_assert_int_eq(sum, r.playouts);
+    ck_assert_int_gt(long_pv, 0);
+    /* without hooks the same seed runs every playout */
+    o.hooks = NULL;
+    o.playouts = 800;
+    ck_assert_int_eq(search_run(&g, STONE_BLACK, NULL, &o, &r), 0);
+    ck_assert(!r.stopped);
+    ck_assert_int_eq(r.playouts, 800);
+    game_free(&g);
+}
+END_TEST
+
 /* The prior: with one playout the only visited child is the prior's favourite (an occupied
  * point in the prior is ignored); with no candidate but own eyes the search passes; the
  * ko retake that positional superko forbids is not a candidate. */
@@ -523,6 +594,7 @@ int main(void)
         {"playout-patterns", test_playout_patterns},
         {"search-tactics", test_search_tactics},
         {"search-accounting", test_search_accounting},
+        {"search-hooks", test_search_hooks},
         {"search-prior-eyes-ko", test_search_prior_eyes_ko},
         {"search-vs-random", test_search_beats_random},
     };

@@ -14,6 +14,7 @@
  *   - the loader refuses a tokenizer or an LDM other than the ones the files record;
  *   - a video-only transformer plays with the LDM's codes of its imagined frames;
  *   - GTP: the imagination commands (gfx, PNG files) and `videogo eval gobench --weights`;
+ *     kata-analyze streams a growing search until the next command; # interrupt ends a genmove;
  *   - a `videogo match` game against GNU Go level 1 ends by passes (skipped without gnugo).
  */
 #include <check.h>
@@ -817,6 +818,52 @@ START_TEST(test_cli)
 }
 END_TEST
 
+/* A GUI watching the search: kata-analyze answers `=` first, then info lines whose leading
+ * move's visits grow, with principal variations of several moves, until the next command,
+ * which is answered (and the search, capped at LEARNED_WATCH_PLAYOUTS, stopped well short of
+ * it); GoGui's `# interrupt` ends a genmove of 5,000,000 playouts (minutes) at once. */
+START_TEST(test_gtp_watch)
+{
+    const char *bin = getenv("VIDEOGO_BIN");
+    ck_assert_ptr_nonnull(bin);
+    char buf[1 << 16];
+    int rc = sh(buf, sizeof buf,
+                "( printf 'kata-analyze b 5 maxmoves 4\\n'; sleep 1; printf 'name\\nquit\\n' ) | "
+                "%s gtp --weights-dir %s --rollouts 2 --seed 3 --playouts 300 2>/dev/null", bin, dir5);
+    ck_assert_msg(rc == 0 && !strncmp(buf, "=\n", 2), "rc %d: %.300s", rc, buf);
+    ck_assert_msg(strstr(buf, "\n\n= videogo\n"), "the command after the analysis: %.300s", buf);
+    int lines = 0, long_pv = 0;
+    long first = -1, last = -1, total = 0;
+    for (char *l = buf + 2; *l && strncmp(l, "info ", 5) == 0; l = strchr(l, '\n') + 1, lines++) {
+        long v = strtol(strstr(l, " visits ") + 8, NULL, 10);
+        if (first < 0) first = v;
+        ck_assert_int_ge(v, last);
+        last = v;
+        total = 0;
+        char *end = strchr(l, '\n');
+        for (char *q = strstr(l, " visits "); q && q < end; q = strstr(q + 1, " visits "))
+            total += strtol(q + 8, NULL, 10);
+        char *pv = strstr(l, " pv ");
+        if (pv && pv < end) {
+            int moves = 0;
+            for (char *q = pv + 4; q < end && *q != 'i'; q++) moves += *q == ' ';
+            long_pv |= moves >= 2;
+        }
+    }
+    fprintf(stderr, "gtp watch: %d info lines, leading move %ld -> %ld visits, %ld in all at the end\n", lines, first,
+            last, total);
+    ck_assert_int_ge(lines, 2);
+    ck_assert_int_gt(last, first);
+    ck_assert(long_pv);
+    ck_assert_int_lt(total, LEARNED_WATCH_PLAYOUTS);
+    /* # interrupt: the genmove answers (a move), then the next command */
+    rc = sh(buf, sizeof buf,
+            "( printf 'genmove b\\n'; sleep 1; printf '# interrupt\\nname\\nquit\\n' ) | "
+            "timeout 150 %s gtp --weights-dir %s --rollouts 2 --seed 3 --playouts 5000000 2>/dev/null", bin, dir5);
+    ck_assert_msg(rc == 0 && !strncmp(buf, "= ", 2) && strstr(buf, "\n\n= videogo\n"), "rc %d: %.300s", rc, buf);
+}
+END_TEST
+
 /* One game of `videogo match` between the learned player (tiny nets) and GNU Go level 1: it
  * must end by two passes (no forfeit for an illegal move, no move limit). Skipped without gnugo. */
 START_TEST(test_match_gnugo)
@@ -855,6 +902,7 @@ static Suite *suite(bool match)
     tcase_add_test(tc, test_search_player);
     tcase_add_test(tc, test_reg_genmove_deterministic);
     tcase_add_test(tc, test_cleanup_captures_dead);
+    tcase_add_test(tc, test_gtp_watch);
     tcase_add_test(tc, test_pass_rules);
     tcase_add_test(tc, test_resign_flag);
     tcase_add_test(tc, test_analyze);
