@@ -19,19 +19,7 @@
  * passing and resigning (model/policy.c's player rules). Every figure is a function of the
  * position, the options and the seed (and of the machine's speed under max_seconds).
  *
- * Measured (2-core VM, 2026-11-26; self-play matches of `videogo match` between two
- * `videogo gtp --seed {game} --playouts 4000 ...` on 9x9, komi 7, 40 games, colours
- * alternating; the +- is the standard error):
- *   - playouts that extend groups out of atari (escape) vs without: 31-9 (77.5% +- 6.6);
- *   - with the MoGo 3x3 patterns vs without (both escaping, uniform prior): 25-15 (62.5% +- 7.7);
- *   - the networks' distribution as root prior (prior_c 1) vs a uniform prior (both escaping,
- *     before the patterns): 22-17, 1 jigo (56.2% +- 7.8);
- *   - the video-only transformer's distribution as prior vs the shipped video+LDM one:
- *     21-19 (52.5% +- 7.9), no difference measured.
- * About 15,000 playouts a second on one core on mid-game positions (`videogo bench genmove
- * --playouts 16000`: p50 1,113 ms a move, of which about 50 ms are the networks). Against
- * `gnugo --level 1` with 16,000 playouts (weights/README.md): networks' prior at weight 1,
- * 70-23-7 in 100 games; uniform prior 42-8 in 50; weight 0.1, 39-8-3 in 50.
+ * What each part is worth in games, and its speed: docs/measurements.md (search).
  */
 #ifndef VIDEOGO_SEARCH_H
 #define VIDEOGO_SEARCH_H

@@ -56,17 +56,10 @@
  * Threading model: one pool, OpenMP's. OpenBLAS is put in single-threaded mode and each large
  * GEMM is split into one block per OpenMP thread (two pools spinning against each other made a
  * transformer block 2.5x slower on 2 cores). Without OpenMP, OpenBLAS gets the n threads.
- * libgomp's idle threads spin (GOMP_SPINCOUNT, default 300000 pause loops: milliseconds)
- * before sleeping: right on a dedicated machine, ruinous when other busy processes share the
- * cores (a spinning thread holds the core the preempted thread it waits for needs). Measured on
- * the 2-core VM, one transformer block step (bench kernels): idle machine 31 ms default (an
- * earlier build: 34 ms default, 35 GOMP_SPINCOUNT=20000, 38-40 GOMP_SPINCOUNT=1000 or
- * OMP_WAIT_POLICY=passive); with
- * other jobs running (load 5-6) 100-290 ms default, 58-60 ms passive or GOMP_SPINCOUNT=300,
- * ~62 ms GOMP_SPINCOUNT=3000; with one core busy with another program, 224 ms default,
- * 58 ms passive, 56 ms with 1 thread. So on a shared machine start the program with
- * OMP_WAIT_POLICY=passive. libgomp reads these variables in its own constructor, before any
- * code of ours runs, so the library cannot set them itself; kernels_reexec_passive() can. */
+ * libgomp's idle threads spin before sleeping: right on a dedicated machine, ruinous when
+ * other busy processes share the cores (measured: docs/measurements.md, kernels). libgomp reads
+ * OMP_WAIT_POLICY / GOMP_SPINCOUNT in its own constructor, so the library cannot set them
+ * itself; kernels_reexec_passive() can. */
 int kernels_set_threads(int n);
 /* Call first thing in main(): when the build has OpenMP and neither OMP_WAIT_POLICY nor
  * GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY=passive and re-executes the program

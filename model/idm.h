@@ -38,18 +38,8 @@
  * of z), idm.ldm_sha256 and idm.tokenizer_sha256 (the videogo.sha256 of the frozen files),
  * idm.label_fraction, idm.label_seed, idm.labelled_positions, idm.preset.
  *
- * Measured (cpu preset, `videogo train idm` defaults: 3,000 steps of 256, lr 1e-3, wd 0.01, at most
- * 65,536 cached examples; 1 thread on the shared 2-core VM). The features are the cost (~570
- * examples/s: tokenizer encode + decode and one LDM window each), the MLP's steps ~36 s; a run
- * takes 1.7-2.7 min. With the final weights/ldm-9x9.gguf, on all 21,807 validation positions with
- * a move: top-1 99.87% at F = 0.01 (4,221 labelled positions), 99.97% at F = 0.1, 99.95% at F = 1.0
- * (top-5 >= 99.99%). The task saturates: x^_{t+1} shows the new stone (the tokenizer reads back
- * 99.57% of frames exactly) and the pooled difference makes it a near-linear read-out, so 1% of
- * the labels is already enough. What the codes alone carry (x^_{t+1} := x_t at evaluation): 32-39%
- * when trained as above (the net leans on the frame); with --next-dropout 0.5 (that replacement on
- * half of the training examples) 92.0% codes alone, at 99.14% with the frames (passes fall from
- * 99.9% to 90.8%: a no-change frame no longer proves a pass). The default keeps dropout 0 (the
- * frames are exact at training time); weights/README.md has the table and the commands.
+ * What it reads, with which share of labels and with --next-dropout, measured:
+ * docs/measurements.md (IDM) and weights/README.md (the shipped file).
  *
  * Memory: parameters, activations for max_batch examples and the disc pooling table are
  * allocated at creation; gradients and AdamW moments on the first idm_zero_grad. Nothing is

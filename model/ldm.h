@@ -32,16 +32,8 @@
  * plus disc_weight * the MSE of the mean colours of the intersection discs (the tokenizer's
  * fixed linear pooling R [Q = N*N*3, S*S*3], tokenizer.h): a move changes one disc, about 1%
  * of a frame's pixels, so plain pixel MSE barely sees it; the pooled term weighs exactly the
- * pixels that say which stone is where (frame geometry only, no label). Measured (cpu preset,
- * H = 1, 3-minute pilots, 1 thread on the shared 2-core VM, 512 validation windows): without
- * it 7,008 steps, x_{t+1} board-exact 29.7%, z^1 probe 43.0%; with weight 1, 5,176 steps (the
- * pooling matmuls make a step 1.35x slower), 27.9% and 41.6%: no gain per unit of time at
- * this length (single runs, +-2 points), so the cpu and paper presets leave it off (0) and
- * `--disc 1` remains for longer runs; the tiny preset (tests) keeps it on.
- * Same pilots, H = 5 (3 minutes, ~2,000 steps of 32 windows): z^1 probe 33.8%, x_{t+1}
- * board-exact still at the copy-x_t baseline (7.2%): the decoder has not yet drawn the new
- * stone sharply enough for the reader (H = 1 crossed it within 7,000 steps). Peak lr 3e-3
- * collapsed every query to a single code (FSQ saturation) by step 2,300; 1e-3 (default) did not.
+ * pixels that say which stone is where (frame geometry only, no label). The disc term's
+ * weight per preset and the pilots behind it: docs/measurements.md (LDM).
  *
  * Windows (ldm_window): frames i, i+1, ..., i+H of the game holding frame i, replicate-padded
  * at the game's end (frame i + min(h, frames after i)); a pass already is a repeated frame.

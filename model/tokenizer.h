@@ -15,48 +15,11 @@
  * loss weighting on the pixels that say which stone is there (the frame's own geometry,
  * render.h; no board, no label, no classification), computed with matmuls.
  *
- * Why a per-patch MLP: a 9x9 frame carries 81 ternary points (128 bits); a 16x16 patch of
- * the 64-px frame touches exactly 3 x 3 intersections (3^9 = 19,683 appearances), so a token
- * needs no context from its neighbours and the network is three layers each way (encode
- * well under a millisecond per frame). The position embedding tells the decoder where the
- * grid lines of its patch are. Pixels of a decoded stone never overlap another stone's, so
- * the decoder's job is close to linear in the 9 point states.
- *
- * Choices of the cpu preset, each measured (pilot runs of 3,000 steps, batch 32, lr 2e-3,
- * H 384, 1 thread, board-exact reconstruction on 512 validation frames; single runs on a
- * shared 2-core machine, so +-2 points of noise):
- *   - FSQ levels 3^10 (59,049 codes): each dimension can hold one ternary point state (empty /
- *     black / white read off the disc colour, nearly a linear function of the pixels), with one
- *     spare dimension; [8,8,8,5,5,5] forces the encoder to pack 3 points into two dimensions
- *     (27 states in an 8x5 grid), which it learns slowly: at step 1000, 33% (plain patches,
- *     MSE) / 48% (+ disc loss) with [8,8,8,5,5,5]; 62% with 3^9; 78% with 3^10 (88% at 1500).
- *   - Encoder margin M = 4 px: stones on lines 2, 4 and 6 straddle the 16-px patch borders
- *     (centres 17.5, 32, 46.5 px); without a margin most wrong reads sat on those lines. With
- *     [8,8,8,5,5,5] the margin alone did not help (36% vs 51% at step 3000); with 3^9 it did
- *     (68-72% vs 58-66% at steps 1500-3000), and 3^10 + margin was best.
- *   - Disc loss weight 1: +15 points at step 1000 over MSE alone ([8,8,8,5,5,5]: 48% vs 33%).
- *   - L1 weight 1 (on top of MSE) hurt badly (5% at step 1000): l1_weight stays 0.
- *   - 16 tokens per frame as the paper; the transformer's output layer can predict the 10
- *     ternary digits of a token (fsq_digits) instead of a 59,049-way softmax.
- *
- * Presets (tokenizer_preset):
- *   paper  256 px, P 64, M 16 -> 4x4 = 16 tokens, levels [8,8,8,5,5,5] (64,000 codes), H 512
- *          (runs: about 8 frames/s of training on one core; not trained here)
- *   cpu    64 px (the same drawing scaled by 1/4, render.h), P 16, M 4 -> 16 tokens,
- *          levels [3,3,3,3,3,3,3,3,3,3] (59,049 codes), H 384: the shipped
- *          weights/tokenizer-9x9.gguf (weights/README.md)
- *   tiny   32 px, P 8, M 2 -> 16 tokens, levels [8,5,5,5], H 32: unit tests only
- * All three use the disc loss with weight 1 (paper: R is 243 x 196,608 floats, 191 MB).
- *
- * Training (weights/README.md): v1 (weights/tokenizer-9x9-v1.gguf) read back 99.57% of held-out
- * frames exactly; its misses were code collisions on dense positions, and training did not
- * settle: the straight-through gradient keeps moving the encoder's pre-quantization values
- * after the codes are right, so rare codes flipped (board-exact swung by several points between
- * evaluations at every lr tried, 3e-5..2e-3). The shipped weights/tokenizer-9x9.gguf reads back
- * 99.98% (22,127 / 22,132): the trainer's --dense-frac adds dense random legal positions (every
- * 3 x 3 pattern a token sees comes up often) and --ema evaluates and writes a moving average of
- * the weights (no flips between evaluations). Late in a long cosine the rate falls again (the
- * dense frames win); --out keeps the best evaluation.
+ * Presets (tokenizer_preset; the numbers in tokenizer.c): paper (256 px, 16 tokens of
+ * [8,8,8,5,5,5]), cpu (64 px, 16 tokens of 3^10), grid (72 px, one 8-px patch per
+ * intersection: 81 tokens of one 3-level code; the shipped weights/tokenizer-9x9.gguf) and
+ * tiny (unit tests). All use the disc loss with weight 1. Why these choices, measured, and how
+ * the shipped file was trained: docs/measurements.md (tokenizer), weights/README.md.
  *
  * Memory: every tensor lives in backend memory (backend.h), allocated once: parameters,
  * gradients and AdamW moments at creation, activations for up to max_batch frames in

@@ -18,18 +18,11 @@
  * independent given the context. The input embedding of a token is the sum of one row per
  * digit (+ one table of 7 rows for the specials) and a learned absolute position row (the
  * layout is fixed, so position = role); RoPE gives the attention relative positions.
- * Cost (cpu preset, C 256, 4 layers, SwiGLU 688): the body is 4 x 790k = 3.16M MACs per
- * token; a full softmax over the 60,056-token vocabulary would add 256 x 60,056 = 15.4M MACs
- * per token for the head alone (4.9x the body, plus a 60,056-wide softmax; and a 60k x 256
- * input table). The factorized head is 256 x 60 = 15k MACs (0.5% of the body). Measured
- * (`videogo bench train-ar`, batch 16 x 45 tokens, 1 thread, 2-core VM under load ~4): our whole
- * training step 330-370 ms; a full 60,056-way head alone (matmul fwd + softmax-CE + bwd on the
- * same 720 rows) 1,543 ms = 4.2x the whole step. The price: digits of one token are
- * independent given the context, so the head cannot express "code A or code B" when A and B
- * differ in several digits (sampling may mix them); the greedy argmax is still the joint argmax.
- * Throughput (same bench, same run): 1,950-2,180 tokens/s, 38-43 GFLOP/s = 71-82% of the sgemm
- * peak measured alongside; PyTorch 1.13 (Debian python3-torch, CPU, same model, step, threads)
- * 1,500-1,610 tokens/s: ours 1.21-1.46x faster.
+ * The factorized head costs C x NO multiply-adds a token instead of C x the vocabulary (cpu
+ * preset: 15k against 15.4M, 0.5% of the body instead of 4.9x; measured in
+ * docs/measurements.md, transformer). The price: digits of one token are independent given the
+ * context, so the head cannot express "code A or code B" when A and B differ in several digits
+ * (sampling may mix them); the greedy argmax is still the joint argmax.
  * An LDM codebook of at most 256 codes (the grid preset's 243) is one digit, i.e. one joint
  * softmax (ar_train.c chooses): a move distribution over codes needs the joint.
  * Sampling (ar_sampler_t) applies temperature / top-k / top-p to each digit's softmax.
