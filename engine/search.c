@@ -5,6 +5,8 @@
 #include "engine/search.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,7 @@ void search_opts_default(search_opts_t *o)
     o->max_seconds = 0;
     o->seed = 1;
     o->hooks = NULL;
+    o->threads = 1;
 }
 
 static int tree_node(tree_t *t, int n_moves)
@@ -160,7 +163,10 @@ static void fill_result(const tree_t *t, int root, int sims, search_result_t *ou
     out->nodes = t->n_nodes;
 }
 
-int search_run(const game_t *g, stone_t color, const float *prior, const search_opts_t *o, search_result_t *out)
+/* One tree. stop_flag (may be NULL): set by the first tree when its hooks stop it, read by the
+ * others every 16 playouts. */
+static int one_search(const game_t *g, stone_t color, const float *prior, const search_opts_t *o,
+                      search_result_t *out, atomic_int *stop_flag)
 {
     const board_t *b = &g->board;
     int np = board_points(b);
@@ -199,6 +205,11 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
         if (s > 0 && s % 16 == 0) {
             if (o->max_seconds > 0 && time_wall() - t0 >= o->max_seconds) break;
             if (hk && hk->stop && hk->stop(hk->arg)) {
+                out->stopped = true;
+                if (stop_flag) atomic_store(stop_flag, 1);
+                break;
+            }
+            if (!hk && stop_flag && atomic_load(stop_flag)) {
                 out->stopped = true;
                 break;
             }
@@ -255,4 +266,83 @@ int search_run(const game_t *g, stone_t color, const float *prior, const search_
     free(t.nodes);
     free(t.edges);
     return 0;
+}
+
+typedef struct {
+    const game_t *g;
+    stone_t color;
+    const float *prior;
+    search_opts_t o;
+    search_result_t *out;
+    atomic_int *stop_flag;
+    int rc;
+} search_job_t;
+
+static void *search_thread(void *arg)
+{
+    search_job_t *j = arg;
+    j->rc = one_search(j->g, j->color, j->prior, &j->o, j->out, j->stop_flag);
+    return NULL;
+}
+
+int search_run(const game_t *g, stone_t color, const float *prior, const search_opts_t *o, search_result_t *out)
+{
+    int nt = o->threads < 1 ? 1 : o->threads > SEARCH_MAX_THREADS ? SEARCH_MAX_THREADS : o->threads;
+    int sims = o->playouts < 1 ? 1 : o->playouts;
+    if (nt > sims) nt = sims;
+    if (nt == 1) return one_search(g, color, prior, o, out, NULL);
+    search_job_t job[SEARCH_MAX_THREADS];
+    search_result_t *res = xmalloc((size_t)nt * sizeof *res);
+    pthread_t th[SEARCH_MAX_THREADS];
+    atomic_int stop_flag = 0;
+    for (int i = 0; i < nt; i++) {
+        job[i] = (search_job_t){g, color, prior, *o, &res[i], &stop_flag, 0};
+        job[i].o.threads = 1;
+        job[i].o.seed = o->seed + (uint64_t)i;
+        job[i].o.playouts = sims / nt + (i < sims % nt);
+        if (i > 0) job[i].o.hooks = NULL; /* the first tree calls the caller's hooks */
+    }
+    int started[SEARCH_MAX_THREADS] = {0};
+    for (int i = 1; i < nt; i++) started[i] = pthread_create(&th[i], NULL, search_thread, &job[i]) == 0;
+    search_thread(&job[0]);
+    for (int i = 1; i < nt; i++) {
+        if (started[i]) pthread_join(th[i], NULL);
+        else search_thread(&job[i]); /* no thread to be had: run it here */
+    }
+    int rc = 0;
+    for (int i = 0; i < nt; i++) rc |= job[i].rc;
+    /* add up the root figures per move (the children lists hold the same moves); each move's
+     * pv comes from the tree that visited it most */
+    *out = res[0];
+    out->playouts = out->nodes = 0;
+    for (int c = 0; c < out->n_children; c++) {
+        search_child_t *ch = &out->children[c];
+        double wins = 0;
+        int visits = 0, best_v = -1;
+        for (int i = 0; i < nt; i++)
+            for (int k = 0; k < res[i].n_children; k++)
+                if (res[i].children[k].point == ch->point) {
+                    const search_child_t *x = &res[i].children[k];
+                    visits += x->visits;
+                    wins += (double)x->winrate * x->visits;
+                    if (x->visits > best_v) {
+                        best_v = x->visits;
+                        ch->pv_len = x->pv_len;
+                        memcpy(ch->pv, x->pv, sizeof ch->pv);
+                    }
+                    break;
+                }
+        ch->visits = visits;
+        ch->winrate = visits ? (float)(wins / visits) : 0.5f;
+    }
+    for (int i = 0; i < nt; i++) {
+        out->playouts += res[i].playouts;
+        out->nodes += res[i].nodes;
+        out->stopped |= res[i].stopped;
+    }
+    qsort(out->children, (size_t)out->n_children, sizeof out->children[0], cmp_child);
+    out->best = out->n_children ? out->children[0].point : VERTEX_PASS;
+    out->winrate = out->n_children ? out->children[0].winrate : 0.5f;
+    free(res);
+    return rc;
 }

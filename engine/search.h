@@ -31,6 +31,7 @@
 
 #define SEARCH_FPU 1.0f   /* value of a child with no visit and no AMAF figure: try it first */
 #define SEARCH_PV_MAX 10  /* moves of a principal variation at most */
+#define SEARCH_MAX_THREADS 64
 
 typedef struct search_result search_result_t;
 
@@ -55,10 +56,14 @@ typedef struct {
                              every 16 playouts, so at least 16 run); 0: playouts only */
     uint64_t seed;
     const search_hooks_t *hooks; /* NULL: none */
+    int threads;          /* root parallelism: this many independent trees (seeds seed, seed+1,
+                             ...) share the playouts and their root figures are added up;
+                             1 (default): one tree. hooks are called from the first tree's
+                             thread only (progress: its figures so far) */
 } search_opts_t;
 
-/* Defaults (measured in docs: search.c's header): 4000 playouts, prior_c 1, rave_k 1000,
- * expand_after 2, escape and patterns on, no time limit, seed 1, no hooks. */
+/* Defaults (measured in docs/measurements.md): 4000 playouts, prior_c 1, rave_k 1000,
+ * expand_after 2, escape and patterns on, no time limit, seed 1, no hooks, 1 thread. */
 void search_opts_default(search_opts_t *o);
 
 typedef struct {
@@ -80,7 +85,9 @@ struct search_result {
     search_child_t children[BOARD_POINTS];  /* every root candidate, most visited first */
 };
 
-/* Searches the position of g for `color` to move. prior (may be NULL: uniform) has one
+/* Searches the position of g for `color` to move (with o->threads > 1 the trees run on that
+ * many threads; the result is still a function of the options and the seed, for a given
+ * thread count, without hooks or a time limit). prior (may be NULL: uniform) has one
  * entry per point of the board (row-major, as board.h); entries of non-candidates are
  * ignored, negative ones count as 0. Returns 0, or -1 when color is not a colour. */
 int search_run(const game_t *g, stone_t color, const float *prior, const search_opts_t *o, search_result_t *out);

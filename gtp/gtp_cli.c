@@ -35,7 +35,7 @@ typedef struct {
     float resign_below;
     bool codes_from_frame;
     bool sample;                        /* sampled futures instead of the top codes */
-    int playouts;
+    int playouts, search_threads;
     float prior_c, rave_k;
     bool uniform_prior, no_escape, no_patterns;
 } player_opts_t;
@@ -91,6 +91,7 @@ static player_t *create_learned(const player_opts_t *o, char *err, size_t errlen
     po.search.playouts = o->playouts;
     po.search.prior_c = o->prior_c;
     po.search.rave_k = o->rave_k;
+    po.search.threads = o->search_threads > 0 ? o->search_threads : 1;
     po.search.escape = !o->no_escape;
     po.search.patterns = !o->no_patterns;
     po.uniform_prior = o->uniform_prior;
@@ -166,6 +167,8 @@ static void usage(FILE *f)
             "  --prior-c C     weight of that prior in the search (default 1)\n"
             "  --uniform-prior search with a uniform prior, without the networks (ablation)\n"
             "  --rave-k K      the search's RAVE equivalence parameter (default 1000)\n"
+            "  --search-threads N  the search on N threads (independent trees whose root figures add\n"
+            "                  up; default 1: the moves are then a function of --seed)\n"
             "  --no-escape     playouts do not extend groups put in atari (ablation)\n"
             "  --no-patterns   playouts do not play the 3x3 pattern moves (ablation)\n"
             "\n"
@@ -220,7 +223,8 @@ int cmd_gtp(int argc, char **argv)
 {
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
-           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR, OPT_TIME };
+           OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR, OPT_TIME,
+           OPT_SEARCH_THREADS };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -246,6 +250,7 @@ int cmd_gtp(int argc, char **argv)
         {"prior-c", required_argument, NULL, OPT_PRIOR_C},
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
         {"rave-k", required_argument, NULL, OPT_RAVE_K},
+        {"search-threads", required_argument, NULL, OPT_SEARCH_THREADS},
         {"no-escape", no_argument, NULL, OPT_NO_ESCAPE},
         {"no-patterns", no_argument, NULL, OPT_NO_PATTERNS},
         {"verbose", no_argument, NULL, 'v'},
@@ -350,6 +355,12 @@ int cmd_gtp(int argc, char **argv)
             double v;
             if (!opt_number(opt == OPT_PRIOR_C ? "--prior-c" : "--rave-k", optarg, 1e6, &v)) return 2;
             *(opt == OPT_PRIOR_C ? &popts.prior_c : &popts.rave_k) = (float)v;
+            break;
+        }
+        case OPT_SEARCH_THREADS: {
+            long v;
+            if (!opt_long("--search-threads", optarg, 1, SEARCH_MAX_THREADS, &v)) return 2;
+            popts.search_threads = (int)v;
             break;
         }
         case OPT_NO_ESCAPE:

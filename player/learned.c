@@ -459,6 +459,15 @@ int policy_player_set_playouts(player_t *pl, int playouts)
     return 0;
 }
 
+int policy_player_set_search_threads(player_t *pl, int threads)
+{
+    if (!policy_player_policy(pl)) return -1;
+    learned_ctx_t *c = pl->ctx;
+    c->o.search.threads = threads < 1 ? 1 : threads > SEARCH_MAX_THREADS ? SEARCH_MAX_THREADS : threads;
+    c->search_valid = false;
+    return 0;
+}
+
 int policy_player_imagine(player_t *pl, const game_t *g, stone_t color, policy_imagined_t *out)
 {
     memset(out, 0, sizeof *out);

@@ -74,6 +74,9 @@ int policy_player_set_rollouts(player_t *pl, int k);
 /* Changes the search's playouts per move (0: no search). Returns -1 when pl is not a
  * learned player. */
 int policy_player_set_playouts(player_t *pl, int playouts);
+/* Threads of the search (search_opts_t.threads, root parallelism); -1 when pl is not a learned
+ * player. */
+int policy_player_set_search_threads(player_t *pl, int threads);
 
 /* The policy of a learned player, or NULL when pl is another kind of player. */
 policy_t *policy_player_policy(player_t *pl);

@@ -96,6 +96,7 @@ static void usage(FILE *f)
             "  --rollouts K       rollouts per genmove (default %d); K = 1 is timed too\n"
             "  --positions N      positions (default 60)\n"
             "  --playouts N       also time the player with the tree search (N playouts, K rollouts as prior)\n"
+            "  --search-threads N with --playouts: also with the search on N threads (root parallelism)\n"
             "  --threads N        CPU threads of the kernels (default 1, as `videogo gtp`)\n"
             "  --codes-from-frame the IDM reads the LDM's codes of the imagined frame\n"
             "  --sample           sampled futures instead of the K likeliest LDM codes\n"
@@ -128,7 +129,7 @@ static void row(const char *label, double *ms, int n, double base_p50)
 int cmd_bench_genmove(int argc, char **argv)
 {
     const char *wdir = NULL, *ar = NULL, *shard = DEFAULT_SHARD;
-    int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1, playouts = 0;
+    int K = POLICY_DEFAULT_ROLLOUTS, n = 60, threads = 1, playouts = 0, sthreads = 1;
     bool codes_from_frame = false, sample = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -151,6 +152,8 @@ int cmd_bench_genmove(int argc, char **argv)
             threads = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--playouts")) {
             playouts = atoi(argv[++i]);
+        } else if (i + 1 < argc && !strcmp(a, "--search-threads")) {
+            sthreads = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--positions")) {
             n = atoi(argv[++i]);
         } else {
@@ -158,6 +161,10 @@ int cmd_bench_genmove(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (sthreads < 1 || sthreads > SEARCH_MAX_THREADS) {
+        fprintf(stderr, "videogo bench genmove: --search-threads must be 1..%d\n", SEARCH_MAX_THREADS);
+        return 2;
     }
     if (K < 1 || K > POLICY_MAX_ROLLOUTS || n < 2 || n > 100000 || playouts < 0) {
         fprintf(stderr, "videogo bench genmove: --rollouts must be 1..%d, --positions 2..100000, --playouts >= 0\n",
@@ -262,6 +269,12 @@ int cmd_bench_genmove(int argc, char **argv)
         time_genmove(pl, pos, n, ms);
         snprintf(label, sizeof label, "learned + search, K = %d, %d playouts", K, playouts);
         row(label, ms, n, base);
+        if (sthreads > 1) {
+            policy_player_set_search_threads(pl, sthreads);
+            time_genmove(pl, pos, n, ms);
+            snprintf(label, sizeof label, "the same, search on %d threads", sthreads);
+            row(label, ms, n, base);
+        }
     }
     pl->free(pl);
     for (int i = 0; i < n; i++) game_free(&pos[i].g);

@@ -374,7 +374,8 @@ END_TEST
 
 /* Hooks: progress reports growing visits; stop ends the search early (stopped, fewer
  * playouts, visits adding up to them); principal variations start with their move and are
- * legal sequences from the position. */
+ * legal sequences from the position. Two threads (root parallelism): the stop reaches both
+ * trees, the visits add up to the playouts, and a seed repeats its figures. */
 typedef struct {
     int calls, polls, stop_at;
     long last_sum;
@@ -433,6 +434,33 @@ START_TEST(test_search_hooks)
     }
     ck_assert_int_eq(sum, r.playouts);
     ck_assert_int_gt(long_pv, 0);
+    /* two trees: the stop reaches both; without hooks the playouts add up and a seed gives
+     * the same figures again */
+    h = (hook_log_t){.stop_at = 100, .growing = true};
+    o.threads = 2;
+    o.hooks = &hk;
+    o.playouts = 100000;
+    ck_assert_int_eq(search_run(&g, STONE_BLACK, NULL, &o, &r), 0);
+    ck_assert(r.stopped);
+    ck_assert_int_lt(r.playouts, 20000);
+    o.hooks = NULL;
+    o.playouts = 1001;
+    search_result_t r2;
+    ck_assert_int_eq(search_run(&g, STONE_BLACK, NULL, &o, &r), 0);
+    ck_assert_int_eq(search_run(&g, STONE_BLACK, NULL, &o, &r2), 0);
+    ck_assert_int_eq(r.playouts, 1001);
+    sum = 0;
+    for (int i = 0; i < r.n_children; i++) {
+        sum += r.children[i].visits;
+        if (i) ck_assert_int_ge(r.children[i - 1].visits, r.children[i].visits);
+        ck_assert_int_eq(r.children[i].point, r2.children[i].point);
+        ck_assert_int_eq(r.children[i].visits, r2.children[i].visits);
+        ck_assert(r.children[i].winrate == r2.children[i].winrate);
+        ck_assert_int_eq(r.children[i].pv[0], r.children[i].point);
+    }
+    ck_assert_int_eq(sum, 1001);
+    ck_assert_int_eq(r.best, r.children[0].point);
+    o.threads = 1;
     /* without hooks the same seed runs every playout */
     o.hooks = NULL;
     o.playouts = 800;
