@@ -173,6 +173,23 @@ START_TEST(test_train_ar_cli)
         ck_assert_msg(ckpt_diff(a, b) == 0, "a resumed run with --symmetries differs from the uninterrupted one");
     }
 
+    /* bench train-ar: 1 thread and 2 in one run, the scaling and the summary line */
+    th_fmt(p, sizeof p, "'%s' bench train-ar --preset tiny --batch 2 --steps 2 --threads 2 --no-torch "
+           "--no-full-softmax 2>&1", getenv("VIDEOGO_BIN"));
+    FILE *bp = popen(p, "r");
+    ck_assert_ptr_nonnull(bp);
+    char bl[512];
+    int scaling = 0, summary = 0, rows = 0;
+    while (fgets(bl, sizeof bl, bp)) {
+        rows += !strncmp(bl, "videogo fp32, ", 14);
+        scaling += !strncmp(bl, "scaling 1 -> 2 threads: ", 24);
+        summary += !strncmp(bl, "summary: fp32 ", 14) && strstr(bl, "x fp32 1 thread, no PyTorch");
+    }
+    ck_assert_int_eq(pclose(bp), 0);
+    ck_assert_int_eq(rows, 2);
+    ck_assert_int_eq(scaling, 1);
+    ck_assert_int_eq(summary, 1);
+
     if (getenv("AR_TRAIN_KEEP")) return;
     th_fmt(p, sizeof p, "rm -rf %s", dir);
     ck_assert_int_eq(system(p), 0);
