@@ -87,6 +87,7 @@ static policy_t *load_policy(const eval_chooser_opts_t *o, int rollouts, char *e
     cfg.max_rollouts = rollouts;
     if (o->temperature_given) cfg.temperature = o->temperature;
     cfg.codes_from_frame = o->codes_from_frame;
+    cfg.symmetries = o->symmetries > 1 ? o->symmetries : 1;
     cfg.top_codes = !o->sample;
     char e[2048];
     policy_t *pol = NULL;

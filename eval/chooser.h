@@ -47,6 +47,7 @@ typedef struct {
     bool codes_from_frame; /* learned choosers: the IDM reads the LDM codes of the imagined
                               frame, not the transformer's (model/policy.h) */
     bool sample;           /* learned choosers: sampled futures, not the top codes (policy.h) */
+    int symmetries;        /* learned choosers: the mean over this many board symmetries (0/1: none) */
 } eval_chooser_opts_t;
 
 /* Builds a chooser, or returns NULL with a message in err. */

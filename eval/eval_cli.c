@@ -189,6 +189,7 @@ static int g_rollouts;
 static bool g_temperature_given;
 static float g_temperature;
 static bool g_codes_from_frame;
+static int g_symmetries = 1;
 static bool g_sample;
 
 /* Runs one variant; stores it when db != NULL. */
@@ -197,7 +198,8 @@ static int run_variant(variant_t *v, const char *player, uint64_t seed, const go
 {
     eval_chooser_opts_t co = {.weights = v->path[0] ? v->path : NULL, .seed = seed, .rollouts = g_rollouts,
                               .temperature_given = g_temperature_given, .temperature = g_temperature,
-                              .codes_from_frame = g_codes_from_frame, .sample = g_sample};
+                              .codes_from_frame = g_codes_from_frame, .sample = g_sample,
+                              .symmetries = g_symmetries};
     eval_chooser_t *ch = eval_chooser_new(player, &co, v->error, sizeof v->error);
     if (!ch) return -1;
     progress_t pr = {.t0 = time_wall(), .tty = isatty(2), .last_decile = -1, .label = v->label};
@@ -311,6 +313,9 @@ static void eval_usage(FILE *f)
             "  --rollouts K      learned choosers: imagined futures per move (default 8): the K likeliest\n"
             "                    first LDM codes (video only: first changes of the next frame), each\n"
             "                    weighted by its probability\n"
+            "  --symmetries S    learned choosers: the distribution averaged over the first S of the\n"
+            "                    board's 8 symmetries (test-time augmentation, S times the work;\n"
+            "                    default 1)\n"
             "  --sample          learned choosers: sampled futures (--temperature) weighted equally\n"
             "                    (paper mode: one per try, or K voting with --rollouts K)\n"
             "  --temperature T   learned choosers with --sample: the transformer's sampling temperature\n"
@@ -362,7 +367,11 @@ int cmd_eval(int argc, char **argv)
         else if ((r = opt(argc, argv, &i, "--dump", &val))) dump_path = val;
         else if ((r = opt(argc, argv, &i, "--seed", &val)) > 0) r = parse_long(cmd, "--seed", val, 0, LONG_MAX, &seed) ? -1 : 1;
         else if ((r = opt(argc, argv, &i, "--limit", &val)) > 0) r = parse_long(cmd, "--limit", val, 0, 100000000, &limit) ? -1 : 1;
-        else if ((r = opt(argc, argv, &i, "--rollouts", &val)) > 0) {
+        else if ((r = opt(argc, argv, &i, "--symmetries", &val)) > 0) {
+            long k;
+            r = parse_long(cmd, "--symmetries", val, 1, 8, &k) ? -1 : 1;
+            g_symmetries = (int)k;
+        } else if ((r = opt(argc, argv, &i, "--rollouts", &val)) > 0) {
             long k;
             r = parse_long(cmd, "--rollouts", val, 1, POLICY_MAX_ROLLOUTS, &k) ? -1 : 1;
             g_rollouts = (int)k;

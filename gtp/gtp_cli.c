@@ -35,7 +35,7 @@ typedef struct {
     float resign_below;
     bool codes_from_frame;
     bool sample;                        /* sampled futures instead of the top codes */
-    int playouts, search_threads;
+    int playouts, search_threads, symmetries;
     float prior_c, rave_k;
     bool uniform_prior, no_escape, no_patterns;
 } player_opts_t;
@@ -68,6 +68,7 @@ static void learned_config(const player_opts_t *o, policy_config_t *cfg)
     cfg->max_rollouts = o->rollouts;
     cfg->temperature = o->temperature;
     cfg->codes_from_frame = o->codes_from_frame;
+    cfg->symmetries = o->symmetries > 1 ? o->symmetries : 1;
     cfg->top_codes = !o->sample;
 }
 
@@ -148,6 +149,9 @@ static void usage(FILE *f)
             "                  one file instead of the folder's; the tokenizer, IDM and LDM beside an --ar\n"
             "                  file are preferred (the IDM named like it: ar-X.gguf -> idm-X.gguf)\n"
             "  --rollouts K    imagined futures per move, 1..%d (default %d)\n"
+            "  --symmetries S  the distribution averaged over the first S of the board's 8 symmetries\n"
+            "                  (the frame rotated and mirrored, imagined, mapped back; S times the\n"
+            "                  networks' time; default 1)\n"
             "  --sample        the K futures are sampled (--temperature) and weighted equally instead\n"
             "                  of the K likeliest LDM codes weighted by their probability (default)\n"
             "  --temperature T the transformer's sampling temperature with --sample (default 1)\n"
@@ -224,7 +228,7 @@ int cmd_gtp(int argc, char **argv)
     enum { OPT_PLAYER = 256, OPT_SEED, OPT_SIZE, OPT_KOMI, OPT_NAME, OPT_REGRESS, OPT_WDIR, OPT_TOK, OPT_AR, OPT_IDM,
            OPT_LDM, OPT_ROLLOUTS, OPT_TEMP, OPT_RESIGN, OPT_THREADS, OPT_CODES, OPT_PLAYOUTS, OPT_PRIOR_C,
            OPT_UNIFORM, OPT_RAVE_K, OPT_NO_ESCAPE, OPT_NO_PATTERNS, OPT_SAMPLE, OPT_SGF_DIR, OPT_OUT_DIR, OPT_TIME,
-           OPT_SEARCH_THREADS };
+           OPT_SEARCH_THREADS, OPT_SYMMETRIES };
     static const struct option longopts[] = {
         {"player", required_argument, NULL, OPT_PLAYER},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -251,6 +255,7 @@ int cmd_gtp(int argc, char **argv)
         {"uniform-prior", no_argument, NULL, OPT_UNIFORM},
         {"rave-k", required_argument, NULL, OPT_RAVE_K},
         {"search-threads", required_argument, NULL, OPT_SEARCH_THREADS},
+        {"symmetries", required_argument, NULL, OPT_SYMMETRIES},
         {"no-escape", no_argument, NULL, OPT_NO_ESCAPE},
         {"no-patterns", no_argument, NULL, OPT_NO_PATTERNS},
         {"verbose", no_argument, NULL, 'v'},
@@ -355,6 +360,12 @@ int cmd_gtp(int argc, char **argv)
             double v;
             if (!opt_number(opt == OPT_PRIOR_C ? "--prior-c" : "--rave-k", optarg, 1e6, &v)) return 2;
             *(opt == OPT_PRIOR_C ? &popts.prior_c : &popts.rave_k) = (float)v;
+            break;
+        }
+        case OPT_SYMMETRIES: {
+            long v;
+            if (!opt_long("--symmetries", optarg, 1, 8, &v)) return 2;
+            popts.symmetries = (int)v;
             break;
         }
         case OPT_SEARCH_THREADS: {

@@ -25,6 +25,7 @@
 #include "model/transformer.h"
 #include "model/weights.h"
 #include "render/render.h"
+#include "render/sym.h"
 
 #ifndef VIDEOGO_WEIGHTS_DIR
 #define VIDEOGO_WEIGHTS_DIR "weights"
@@ -79,6 +80,7 @@ void policy_config_default(policy_config_t *cfg)
     cfg->top_k = 0;
     cfg->top_p = 1.0f;
     cfg->top_codes = true;
+    cfg->symmetries = 1;
     cfg->be = NULL;
 }
 
@@ -334,6 +336,11 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
         snprintf(err, errlen, "rollouts must be 1..%d, got %d", POLICY_MAX_ROLLOUTS, cfg.max_rollouts);
         return NULL;
     }
+    if (cfg.symmetries < 1) cfg.symmetries = 1;
+    if (cfg.symmetries > SYM_COUNT) {
+        snprintf(err, errlen, "symmetries must be 1..%d, got %d", SYM_COUNT, cfg.symmetries);
+        return NULL;
+    }
     if (!cfg.be) cfg.be = backend_cpu();
     weights_t wt, wa, wi;
     memset(&wt, 0, sizeof wt);
@@ -455,6 +462,10 @@ policy_t *policy_load(const policy_config_t *cfg_in, char *err, size_t errlen)
         size_t n = strlen(p->describe);
         snprintf(p->describe + n, sizeof p->describe - n, ", H=%d", p->H);
     }
+    if (cfg.symmetries > 1) {
+        size_t n = strlen(p->describe);
+        snprintf(p->describe + n, sizeof p->describe - n, ", averaged over %d board symmetries", cfg.symmetries);
+    }
     return p;
 }
 
@@ -573,8 +584,23 @@ static void mix(const policy_t *p, int K, float *probs, int *argmax, float *top)
 
 int policy_distribution(policy_t *p, const board_t *b, stone_t color, int K, rng_t *rng, float *probs)
 {
-    if (run_rollouts(p, b, color, K, rng)) return -1;
-    mix(p, K, probs, NULL, NULL);
+    const int S = p->cfg.symmetries > 1 ? (p->cfg.symmetries < SYM_COUNT ? p->cfg.symmetries : SYM_COUNT) : 1;
+    if (S == 1) {
+        if (run_rollouts(p, b, color, K, rng)) return -1;
+        mix(p, K, probs, NULL, NULL);
+        return 0;
+    }
+    /* the mean over symmetries s of the distribution of s(b), read at s(point) */
+    float ps[POLICY_MOVES];
+    board_t bs;
+    for (int i = 0; i < POLICY_MOVES; i++) probs[i] = 0;
+    for (int s = 0; s < S; s++) {
+        if (s) sym_board(&bs, b, s);
+        if (run_rollouts(p, s ? &bs : b, color, K, rng)) return -1;
+        mix(p, K, ps, NULL, NULL);
+        for (int q = 0; q < POLICY_MOVES - 1; q++) probs[q] += ps[sym_point(q, b->size, s)] / (float)S;
+        probs[POLICY_PASS_INDEX] += ps[POLICY_PASS_INDEX] / (float)S;
+    }
     return 0;
 }
 

@@ -6,8 +6,10 @@
  * policy's distribution. The futures (top_codes, the default, for a transformer with LDM
  * codes): the K likeliest first codes z^1, each continued greedily, each weighted by its
  * probability, so the average marginalizes the move over the codes; deterministic. Else
- * (top_codes off, or a video-only transformer): K futures sampled at the configured
- * temperature, weighted equally.
+ * (top_codes off): K futures sampled at the configured temperature, weighted equally. A
+ * video-only transformer's top futures are the K likeliest first changes of x_{t+1}
+ * (ar_imagine_changes). With cfg.symmetries S > 1 all of this runs on the position under
+ * each of the first S board symmetries and the distributions, mapped back, are averaged.
  *
  * Two ways to choose from it:
  *   - paper mode (policy_paper_move; `videogo eval gobench`): the argmax of the distribution
@@ -78,13 +80,17 @@ typedef struct {
                               first codes z^1, each continued greedily and weighted by its
                               probability (deterministic; default); false: K samples under
                               temperature / top-k / top-p, weighted equally */
+    int symmetries;        /* 1 (default): the position as it is; S in 2..8: the distribution is
+                              the mean over the first S board symmetries (render/sym.h) of the
+                              networks' distribution of the transformed position, mapped back
+                              (test-time augmentation: S times the work) */
     bool codes_from_frame; /* the IDM reads the LDM's codes of the imagined window (x_t,
                               x^_{t+1}, x^_{t+1}, ...) instead of the codes the transformer
                               imagined (needs ldm_path); a video-only transformer always does */
 } policy_config_t;
 
 /* Defaults: the files of policy_default_weights_dir(), K = POLICY_DEFAULT_ROLLOUTS,
- * temperature 1, no top-k/top-p, CPU. */
+ * temperature 1, no top-k/top-p, one symmetry, CPU. */
 void policy_config_default(policy_config_t *cfg);
 
 /* The directory of the shipped weights: $VIDEOGO_WEIGHTS_DIR when set and not empty, else

@@ -32,6 +32,7 @@
 #include "gtp/gtp.h"
 #include "model/policy.h"
 #include "player/learned.h"
+#include "render/sym.h"
 #include "render/render.h"
 #include "tests/model/tiny_policy.h"
 
@@ -596,6 +597,63 @@ START_TEST(test_hash_mismatch)
 }
 END_TEST
 
+/* Test-time symmetries: with all 8 the distribution is a distribution and is itself
+ * symmetric: the distribution of a transformed position is the transformed distribution
+ * (the top futures use no rng), for the video+LDM and the video-only sets; with 1 it is the
+ * plain one and, on these random nets, not symmetric. Out-of-range counts are refused. */
+START_TEST(test_symmetries)
+{
+    const char *dirs[2] = {dir5, dir0};
+    for (int d = 0; d < 2; d++) {
+        policy_config_t cfg;
+        char err[2048];
+        policy_config_default(&cfg);
+        policy_config_set_dir(&cfg, dirs[d]);
+        cfg.max_rollouts = 2;
+        cfg.symmetries = 8;
+        policy_t *p8 = policy_load(&cfg, err, sizeof err);
+        ck_assert_msg(p8 != NULL, "%s", err);
+        ck_assert_msg(strstr(policy_describe(p8), "8 board symmetries"), "%s", policy_describe(p8));
+        cfg.symmetries = 1;
+        policy_t *p1 = policy_load(&cfg, err, sizeof err);
+        ck_assert_msg(p1 != NULL, "%s", err);
+        cfg.symmetries = 9;
+        ck_assert_ptr_null(policy_load(&cfg, err, sizeof err));
+        game_t g = {0};
+        game_init(&g, 9, 7.0f);
+        static const int opening[] = {40, 30, 50, 20, 60, 12};
+        for (int i = 0; i < 6; i++) game_play(&g, i % 2 ? STONE_WHITE : STONE_BLACK, opening[i]);
+        float a[POLICY_MOVES], b[POLICY_MOVES], c[POLICY_MOVES], e[POLICY_MOVES];
+        board_t t;
+        rng_t r;
+        rng_seed(&r, 1);
+        ck_assert_int_eq(policy_distribution(p8, &g.board, STONE_WHITE, 2, &r, a), 0);
+        double sum = 0, asym8 = 0, asym1 = 0;
+        for (int i = 0; i < POLICY_MOVES; i++) sum += a[i];
+        ck_assert(fabs(sum - 1) < 1e-4);
+        for (int k = 1; k < 8; k++) {
+            sym_board(&t, &g.board, k);
+            ck_assert_int_eq(policy_distribution(p8, &t, STONE_WHITE, 2, &r, b), 0);
+            ck_assert_int_eq(policy_distribution(p1, &g.board, STONE_WHITE, 2, &r, c), 0);
+            ck_assert_int_eq(policy_distribution(p1, &t, STONE_WHITE, 2, &r, e), 0);
+            for (int q = 0; q < 81; q++) {
+                double d8 = fabs(a[q] - b[sym_point(q, 9, k)]), d1 = fabs(c[q] - e[sym_point(q, 9, k)]);
+                asym8 = d8 > asym8 ? d8 : asym8;
+                asym1 = d1 > asym1 ? d1 : asym1;
+            }
+            ck_assert(fabs(a[POLICY_PASS_INDEX] - b[POLICY_PASS_INDEX]) < 1e-5);
+        }
+        fprintf(stderr, "%s: largest asymmetry, 8 symmetries %.2g, none %.2g\n", d ? "video only" : "video+LDM",
+                asym8, asym1);
+        ck_assert_msg(asym8 < 1e-5, "the 8-symmetry distribution is not symmetric (%g)", asym8);
+        ck_assert_msg(asym1 > 1e-4, "the plain distribution is already symmetric (%g): the test proves nothing", asym1);
+        game_free(&g);
+        policy_free(p8);
+        policy_free(p1);
+    }
+}
+END_TEST
+
 START_TEST(test_video_only)
 {
     policy_t *p = load(dir0, 2);
@@ -910,6 +968,7 @@ static Suite *suite(bool match)
     tcase_add_test(tc, test_top_codes);
     tcase_add_test(tc, test_hash_mismatch);
     tcase_add_test(tc, test_video_only);
+    tcase_add_test(tc, test_symmetries);
     tcase_add_test(tc, test_gtp_imagine);
     tcase_add_test(tc, test_gtp_clock);
     tcase_add_test(tc, test_cli);
